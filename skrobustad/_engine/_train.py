@@ -1,0 +1,206 @@
+"""The private skorch net and the functions estimators call to train and score."""
+
+import contextlib
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+from tqdm.auto import tqdm
+
+from ._data import BatchData, BatchIterator
+
+
+class _DetectorNet(NeuralNet):
+    """skorch net whose loss is a weighted mean of per-sample losses.
+
+    Batches are dicts of tensors (``"X"`` plus whatever the estimator put in
+    its :class:`BatchData`, at least ``"weight"``). The module sees
+    ``batch["X"]``; ``loss_fn(output, batch)`` returns one loss per sample and
+    the batch loss is ``mean(weight * loss)``. ``step_fn(net, batch)``, when
+    given, replaces the whole training step.
+    """
+
+    def __init__(self, module, *args, loss_fn=None, step_fn=None, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.loss_fn = loss_fn
+        self.step_fn = step_fn
+
+    def get_dataset(self, X, y=None):
+        if isinstance(X, BatchData):
+            return X
+        return super().get_dataset(X, y)
+
+    def infer(self, x, **fit_params):
+        return self.module_(x["X"])
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        losses = self.loss_fn(y_pred, X)
+        return (losses * X["weight"]).mean()
+
+    def train_step_single(self, batch, **fit_params):
+        if self.step_fn is None:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        return self.step_fn(self, batch[0])
+
+
+class _ValidSplit:
+    """Hold out a random fraction of a :class:`BatchData` for validation."""
+
+    def __init__(self, fraction, generator):
+        self.fraction = fraction
+        self.generator = generator
+
+    def __call__(self, dataset, y=None, **kwargs):
+        n = len(dataset)
+        n_valid = int(round(self.fraction * n))
+        if n_valid < 1 or n_valid >= n:
+            raise ValueError(
+                f"validation_fraction={self.fraction} leaves no training or no "
+                f"validation samples out of {n}."
+            )
+        order = torch.randperm(n, generator=self.generator)
+        return dataset.subset(order[n_valid:]), dataset.subset(order[:n_valid])
+
+
+class _EpochProgressBar(Callback):
+    """A tqdm bar over epochs showing the last training loss (``verbose=1``)."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.bar_ = tqdm(total=net.max_epochs, desc=type(net.module_).__name__, leave=False)
+
+    def on_epoch_end(self, net, **kwargs):
+        self.bar_.update(1)
+        self.bar_.set_postfix(loss=f"{net.history[-1, 'train_loss']:.4g}")
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+
+
+@contextlib.contextmanager
+def seeded(seed, device):
+    """Run a block with torch's global generators seeded, then restore them.
+
+    Weight initialisation and dropout draw from torch's global generators;
+    forking them keeps the caller's random state untouched while making the
+    block deterministic.
+    """
+    devices = []
+    if device.type == "cuda":
+        devices = [device.index if device.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def train_module(
+    module,
+    data,
+    *,
+    loss_fn=None,
+    step_fn=None,
+    max_epochs,
+    batch_size,
+    lr,
+    device,
+    generator,
+    optimizer=torch.optim.Adam,
+    optimizer_kwargs=None,
+    callbacks=None,
+    verbose=0,
+    validation_fraction=None,
+    drop_last=False,
+):
+    """Train ``module`` in place on ``data`` and return skorch's history.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Initialised module, already on ``device``; training continues from its
+        current parameters (so calling this twice warm-starts).
+    data : BatchData
+        Training tensors on ``device``; must hold ``"X"`` and ``"weight"``.
+    loss_fn : callable ``(output, batch) -> Tensor of shape (batch,)``
+        Per-sample loss; the engine takes the weighted mean.
+    step_fn : callable ``(net, batch) -> dict``, optional
+        Replaces skorch's training step (must call ``backward`` and return
+        ``{"loss": ..., "y_pred": ...}``).
+    max_epochs, batch_size, lr : int, int, float
+    device : torch.device
+    generator : torch.Generator
+        Source of the shuffling order (and of the validation split).
+    optimizer : torch optimizer class, default=Adam
+    optimizer_kwargs : dict, optional
+        Extra keyword arguments for the optimizer (e.g. ``weight_decay``).
+    callbacks : list of skorch callbacks, optional
+        Used as given; the caller passes copies of the user's objects.
+    verbose : {0, 1, 2}
+        0 silent, 1 progress bar over epochs, 2 one line per epoch.
+    validation_fraction : float or None
+        Hold out this fraction to report ``valid_loss`` (for early stopping).
+    drop_last : bool
+        Drop the last incomplete batch (for modules with batch norm).
+
+    Returns
+    -------
+    history : skorch.History
+    """
+    default_callbacks = [
+        ("epoch_timer", EpochTimer()),
+        ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+    ]
+    if validation_fraction is not None:
+        default_callbacks.append(("valid_loss", PassthroughScoring(name="valid_loss")))
+    if verbose == 1:
+        default_callbacks.append(("progress_bar", _EpochProgressBar()))
+    elif verbose >= 2:
+        default_callbacks.append(("print_log", PrintLog()))
+
+    train_split = None
+    if validation_fraction is not None:
+        train_split = _ValidSplit(validation_fraction, generator)
+
+    net = _DetectorNet(
+        module,
+        loss_fn=loss_fn,
+        step_fn=step_fn,
+        criterion=torch.nn.Identity,
+        optimizer=optimizer,
+        lr=lr,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        iterator_train=BatchIterator,
+        iterator_valid=BatchIterator,
+        iterator_train__shuffle=True,
+        iterator_train__generator=generator,
+        iterator_train__drop_last=drop_last,
+        train_split=train_split,
+        callbacks=list(callbacks or []),
+        device=device,
+        **{f"optimizer__{k}": v for k, v in (optimizer_kwargs or {}).items()},
+    )
+    net.get_default_callbacks = lambda: default_callbacks
+    net.fit(data, None)
+    return net.history
+
+
+@torch.no_grad()
+def predict_batches(fn, X, *, batch_size, device):
+    """Apply ``fn`` to ``X`` in batches and return a float64 numpy array.
+
+    Parameters
+    ----------
+    fn : callable ``(Tensor) -> Tensor``
+        Evaluated in ``torch.no_grad`` mode; the caller sets ``eval()``.
+    X : torch.Tensor
+        Input on any device; each batch is moved to ``device``.
+    batch_size : int
+    device : torch.device
+    """
+    out = []
+    for start in range(0, len(X), batch_size):
+        out.append(fn(X[start:start + batch_size].to(device)).detach().to("cpu", torch.float64))
+    if not out:
+        return np.empty(0)
+    return torch.cat(out).numpy()

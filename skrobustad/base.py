@@ -1,0 +1,363 @@
+"""Base class of every skrobustad deep outlier detector.
+
+:class:`BaseDeepDetector` owns the public contract (see DESIGN.md §1): input
+and label validation, device and seed handling, the fit/score template, the
+sign convention and ``offset_``. A subclass only provides hooks:
+
+- ``_build_module(n_features)``: a fresh torch module;
+- ``_loss(output, batch)``: the per-sample training loss;
+- ``_score_batch(module, X)``: the per-sample *anomaly* score (higher = more
+  abnormal) of a batch; the base class negates it for ``score_samples``;
+- optionally ``_initialize_module(module, data)`` (e.g. Deep SVDD's centre),
+  ``_training_mask(y_partial, sample_weight)`` or ``_fit_module(data)``
+  (for alternating schemes that call :meth:`_train` several times).
+"""
+
+import copy
+import numbers
+import warnings
+from abc import ABCMeta, abstractmethod
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._engine import BatchData, predict_batches, seeded, train_module
+from .exceptions import ConstantScoresWarning, LabelsIgnoredWarning
+from .utils._validation import LABEL_ANOMALY, check_y_partial, resolve_device
+
+_TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class BaseDeepDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
+    """Template for deep outlier detectors with scikit-learn's outlier API.
+
+    Scores follow :class:`~sklearn.ensemble.IsolationForest`:
+    ``score_samples`` is higher for more normal samples,
+    ``decision_function = score_samples - offset_`` is negative for outliers
+    and ``predict`` returns +1 (inlier) / -1 (outlier).
+
+    Parameters
+    ----------
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        Expected fraction of outliers; sets ``offset_`` to the
+        ``100 * contamination`` percentile of the training scores. ``"auto"``
+        uses Tukey's fence on the training anomaly scores: a sample is an
+        outlier when its anomaly score exceeds ``Q3 + 1.5 * (Q3 - Q1)``.
+    max_epochs : int, default=100
+        Passes over the training data.
+    batch_size : int, default=64
+    lr : float, default=1e-3
+        Learning rate of the Adam optimiser.
+    weight_decay : float, default=0.0
+        L2 penalty of the optimiser.
+    validation_fraction : float in (0, 1) or None, default=None
+        Hold out this fraction of the training data to record ``valid_loss``
+        in ``history_`` (e.g. for :class:`skorch.callbacks.EarlyStopping`).
+        ``None`` trains on everything and records no validation loss.
+    device : str or torch.device, default="auto"
+        ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"``, ``"mps"`` or a :class:`torch.device`. Resolved at fit
+        time into ``device_``; an unavailable device raises ``ValueError``.
+    random_state : int, RandomState instance or None, default=None
+        Controls weight initialisation and data order. The same integer gives
+        the same scores on CPU. Torch's global generators are left untouched.
+    verbose : {0, 1, 2}, default=0
+        0 silent, 1 a progress bar over epochs, 2 one line per epoch.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (copied at fit time, never modified).
+    dtype : {"float32", "float64"}, default="float32"
+        Floating point precision of the torch module.
+    """
+
+    _parameter_constraints = {
+        "contamination": [StrOptions({"auto"}), Interval(numbers.Real, 0, 0.5, closed="right")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": [Interval(numbers.Integral, 0, 2, closed="both")],
+        "callbacks": [list, None],
+        "dtype": [StrOptions(set(_TORCH_DTYPES))],
+    }
+
+    #: Unsupervised detectors leave labeled anomalies out of training.
+    _uses_anomaly_labels = False
+
+    def __init__(
+        self,
+        *,
+        contamination="auto",
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        weight_decay=0.0,
+        validation_fraction=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        dtype="float32",
+    ):
+        self.contamination = contamination
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.dtype = dtype
+
+    # ------------------------------------------------------------------ hooks
+    @abstractmethod
+    def _build_module(self, n_features):
+        """Return a freshly initialised torch module for ``n_features`` inputs."""
+
+    @abstractmethod
+    def _loss(self, output, batch):
+        """Per-sample training loss, shape ``(batch,)``."""
+
+    @abstractmethod
+    def _score_batch(self, module, X):
+        """Per-sample anomaly score of a batch (higher = more abnormal)."""
+
+    def _initialize_module(self, module, data):
+        """Prepare a new module before training (default: nothing)."""
+
+    def _training_mask(self, y_partial, sample_weight):
+        """Boolean mask of the samples the module trains on.
+
+        Samples with zero weight never train. Unless the estimator uses
+        anomaly labels, known anomalies (``y_partial == 1``) are left out too.
+        """
+        mask = sample_weight > 0
+        if not self._uses_anomaly_labels:
+            mask &= y_partial != LABEL_ANOMALY
+        return mask
+
+    def _fit_module(self, data):
+        """Build, initialise and train the module; return ``(module, history)``."""
+        module = self._new_module(data)
+        history = self._train(module, data)
+        return module, history
+
+    # ------------------------------------------------------------- fit/score
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, *, y_partial=None, sample_weight=None):
+        """Fit the detector.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, possibly contaminated with anomalies.
+        y : Ignored
+            Not used, present for API consistency (pass labels as
+            ``y_partial``).
+        y_partial : array-like of shape (n_samples,), default=None
+            Partial labels: 1 = known anomaly, 0 = known normal,
+            -1 = unlabeled. ``None`` means all unlabeled.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-sample weights of the training loss. A zero
+            weight removes the sample from training.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        if y is not None and y_partial is None:
+            warnings.warn(
+                f"{type(self).__name__}.fit ignores the positional y; pass partial "
+                "labels as y_partial=... (1 = anomaly, 0 = normal, -1 = unlabeled).",
+                LabelsIgnoredWarning,
+                stacklevel=2,
+            )
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
+        y_partial = check_y_partial(y_partial, X.shape[0])
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        self.device_ = resolve_device(self.device)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        self._seed = int(seed)
+
+        mask = self._training_mask(y_partial, sample_weight)
+        if not np.any(mask):
+            raise ValueError(
+                "No training samples left: every sample has zero sample_weight or is a "
+                "labeled anomaly that this unsupervised detector excludes."
+            )
+        data = self._make_data(X, y_partial, sample_weight, mask)
+        with seeded(self._seed, self.device_):
+            self.module_, self.history_ = self._fit_module(data)
+        self.module_.eval()
+        self.loss_curve_ = [float(h["train_loss"]) for h in self.history_ if "train_loss" in h]
+        self.n_iter_ = len(self.loss_curve_)
+        del self._seed
+
+        train_scores = self._anomaly_scores(X)
+        self._check_collapse(train_scores)
+        self._set_offset(train_scores)
+        return self
+
+    def score_samples(self, X):
+        """Normality score of each sample (higher = more normal).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The negated anomaly score of the detector.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return -self._anomaly_scores(X)
+
+    def decision_function(self, X):
+        """Shifted score: negative for outliers, positive for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Predict +1 for inliers and -1 for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,) of int
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    # --------------------------------------------------------------- helpers
+    @property
+    def _torch_dtype(self):
+        return _TORCH_DTYPES[self.dtype]
+
+    def _make_data(self, X, y_partial, sample_weight, mask):
+        """Training tensors on ``device_``: X, weight (mean 1), y, index."""
+        index = np.flatnonzero(mask)
+        weight = sample_weight[index]
+        weight = weight / weight.mean()
+        tensors = {
+            "X": torch.as_tensor(X[index], dtype=self._torch_dtype),
+            "weight": torch.as_tensor(weight, dtype=self._torch_dtype),
+            "y": torch.as_tensor(y_partial[index], dtype=torch.int8),
+            "index": torch.as_tensor(index, dtype=torch.long),
+        }
+        return BatchData(tensors).to(self.device_)
+
+    def _new_module(self, data):
+        """Build the module on ``device_`` and run ``_initialize_module``."""
+        module = self._build_module(data.tensors["X"].shape[1])
+        module = module.to(device=self.device_, dtype=self._torch_dtype)
+        self._initialize_module(module, data)
+        return module
+
+    def _make_generator(self, offset=0):
+        generator = torch.Generator()
+        generator.manual_seed(self._seed + offset)
+        return generator
+
+    def _train(self, module, data, *, max_epochs=None, step_fn=None, generator_offset=0):
+        """Train ``module`` with the shared engine and this estimator's settings."""
+        return train_module(
+            module,
+            data,
+            loss_fn=self._loss,
+            step_fn=step_fn,
+            max_epochs=self.max_epochs if max_epochs is None else max_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            device=self.device_,
+            generator=self._make_generator(generator_offset),
+            optimizer_kwargs={"weight_decay": self.weight_decay},
+            callbacks=copy.deepcopy(self.callbacks),
+            verbose=self.verbose,
+            validation_fraction=self.validation_fraction,
+            drop_last=getattr(self, "batch_norm", False) and len(data) > self.batch_size,
+        )
+
+    def _anomaly_scores(self, X):
+        """Anomaly scores (higher = more abnormal) of validated ``X``."""
+        module = self.module_
+        module.eval()
+        X_t = torch.tensor(X, dtype=self._torch_dtype)
+        return predict_batches(
+            lambda xb: self._score_batch(module, xb),
+            X_t,
+            batch_size=max(self.batch_size, 1024),
+            device=self.device_,
+        )
+
+    def _check_collapse(self, scores):
+        if scores.shape[0] < 2:
+            return
+        spread = np.ptp(scores)
+        if not np.isfinite(spread) or spread <= 1e-10 * max(1.0, float(np.abs(scores).max())):
+            warnings.warn(
+                f"{type(self).__name__} gives (nearly) constant anomaly scores on its "
+                "training data (the model collapsed, or the data has no spread); its "
+                "scores cannot rank samples. Try other hidden_dims, lr or max_epochs.",
+                ConstantScoresWarning,
+                stacklevel=3,
+            )
+
+    def _set_offset(self, train_anomaly_scores):
+        if self.contamination == "auto":
+            q1, q3 = np.percentile(train_anomaly_scores, [25.0, 75.0])
+            self.offset_ = -float(q3 + 1.5 * (q3 - q1))
+        else:
+            self.offset_ = float(
+                np.percentile(-train_anomaly_scores, 100.0 * self.contamination)
+            )
+
+    # ---------------------------------------------------------------- pickle
+    def __getstate__(self):
+        state = super().__getstate__()
+        module = state.get("module_")
+        if module is not None:
+            on_cpu = all(t.device.type == "cpu" for t in module.state_dict().values())
+            if not on_cpu:
+                state["module_"] = copy.deepcopy(module).to("cpu")
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        device = getattr(self, "device_", None)
+        if getattr(self, "module_", None) is None or device is None:
+            return
+        try:
+            resolve_device(device)
+        except ValueError:
+            warnings.warn(
+                f"This model was fitted on {device}, which is not available here; "
+                "it was loaded on the CPU.",
+                UserWarning,
+                stacklevel=2,
+            )
+            self.device_ = torch.device("cpu")
+        self.module_.to(self.device_)

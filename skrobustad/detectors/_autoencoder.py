@@ -1,0 +1,135 @@
+"""Dense autoencoder outlier detector."""
+
+import numbers
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..base import BaseDeepDetector
+from ..losses import squared_error
+from ..nn import MLPAutoEncoder
+from ..nn._mlp import _ACTIVATIONS
+
+
+class AutoEncoder(BaseDeepDetector):
+    """Autoencoder whose reconstruction error is the anomaly score.
+
+    The anomaly score of ``x`` is the mean squared reconstruction error
+    ``mean_j (x_j - x_hat_j)^2``; the network is trained to minimise the same
+    quantity, weighted per sample by ``sample_weight``. Samples labeled as
+    anomalies (``y_partial == 1``) are left out of training; labeled normals
+    train like unlabeled samples.
+
+    Parameters
+    ----------
+    hidden_dims : tuple of int, default=(64, 32)
+        Encoder widths; the last one is the code size, the decoder mirrors
+        them.
+    activation : {"relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid"}, default="relu"
+    batch_norm : bool, default=False
+        Batch normalisation after each hidden layer.
+    dropout : float in [0, 1), default=0.0
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        See :class:`~skrobustad.base.BaseDeepDetector`.
+    max_epochs : int, default=100
+    batch_size : int, default=64
+    lr : float, default=1e-3
+    weight_decay : float, default=0.0
+    validation_fraction : float or None, default=None
+    device : str or torch.device, default="auto"
+    random_state : int, RandomState instance or None, default=None
+    verbose : {0, 1, 2}, default=0
+    callbacks : list of skorch callbacks or None, default=None
+    dtype : {"float32", "float64"}, default="float32"
+
+    Attributes
+    ----------
+    module_ : MLPAutoEncoder
+        The trained network.
+    offset_ : float
+        Threshold of ``score_samples`` (see ``contamination``).
+    device_ : torch.device
+        Device the module lives on.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : list of float
+        Mean training loss per epoch.
+    history_ : skorch.History
+        Per-epoch (and per-batch) training records.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when ``X`` has string column names.
+
+    See Also
+    --------
+    RobustAE : autoencoder that separates anomalous attributes during training.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobustad import AutoEncoder
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.r_[rng.normal(size=(200, 4)), rng.normal(6, 1, size=(10, 4))]
+    >>> ae = AutoEncoder(hidden_dims=(8, 2), max_epochs=20, random_state=0, device="cpu").fit(X)
+    >>> (ae.decision_function(X[-10:]) < ae.decision_function(X[:200]).mean()).all()
+    np.True_
+    """
+
+    _parameter_constraints = {
+        **BaseDeepDetector._parameter_constraints,
+        "hidden_dims": [tuple, list],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "batch_norm": ["boolean"],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_dims=(64, 32),
+        activation="relu",
+        batch_norm=False,
+        dropout=0.0,
+        contamination="auto",
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        weight_decay=0.0,
+        validation_fraction=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        dtype="float32",
+    ):
+        super().__init__(
+            contamination=contamination,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            callbacks=callbacks,
+            dtype=dtype,
+        )
+        self.hidden_dims = hidden_dims
+        self.activation = activation
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+
+    def _build_module(self, n_features):
+        return MLPAutoEncoder(
+            n_features,
+            self.hidden_dims,
+            activation=self.activation,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+        )
+
+    def _loss(self, output, batch):
+        return squared_error(batch["X"], output)
+
+    def _score_batch(self, module, X):
+        return squared_error(X, module(X))

@@ -1,0 +1,117 @@
+"""Multi-layer perceptrons and a symmetric dense autoencoder."""
+
+from torch import nn
+
+_ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+}
+
+
+def get_activation(name):
+    """Return a new activation module from its name (see ``_ACTIVATIONS``)."""
+    try:
+        return _ACTIVATIONS[name]()
+    except KeyError:
+        raise ValueError(
+            f"Unknown activation {name!r}; choose one of {sorted(_ACTIVATIONS)}."
+        ) from None
+
+
+class MLP(nn.Sequential):
+    """Dense network ``in -> hidden_dims... -> out``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    hidden_dims : sequence of int
+        Widths of the hidden layers (may be empty).
+    activation : str, default="relu"
+        Applied after every hidden layer.
+    bias : bool, default=True
+        ``False`` gives a bias-free network (needed by Deep SVDD).
+    batch_norm : bool, default=False
+        Batch normalisation after each hidden linear layer (affine only when
+        ``bias`` is true, so a bias-free network stays bias-free).
+    dropout : float, default=0.0
+        Dropout after each hidden activation.
+    output_activation : str or None
+        Activation applied to the output (e.g. ``"sigmoid"``).
+    """
+
+    def __init__(
+        self,
+        in_features,
+        hidden_dims,
+        out_features,
+        *,
+        activation="relu",
+        bias=True,
+        batch_norm=False,
+        dropout=0.0,
+        output_activation=None,
+    ):
+        layers = []
+        dims = [int(in_features), *(int(h) for h in hidden_dims)]
+        for d_in, d_out in zip(dims[:-1], dims[1:]):
+            layers.append(nn.Linear(d_in, d_out, bias=bias))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(d_out, affine=bias))
+            layers.append(get_activation(activation))
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+        layers.append(nn.Linear(dims[-1], int(out_features), bias=bias))
+        if output_activation is not None:
+            layers.append(get_activation(output_activation))
+        super().__init__(*layers)
+
+
+class MLPAutoEncoder(nn.Module):
+    """Symmetric dense autoencoder.
+
+    The encoder maps ``n_features -> hidden_dims[:-1] -> hidden_dims[-1]``
+    (the code, linear) and the decoder mirrors it back to ``n_features``.
+
+    Parameters
+    ----------
+    n_features : int
+    hidden_dims : sequence of int
+        Encoder widths; the last one is the code size.
+    activation, bias, batch_norm, dropout : see :class:`MLP`
+    output_activation : str or None
+        Activation of the reconstruction (``"sigmoid"`` for data in [0, 1]).
+    """
+
+    def __init__(
+        self,
+        n_features,
+        hidden_dims,
+        *,
+        activation="relu",
+        bias=True,
+        batch_norm=False,
+        dropout=0.0,
+        output_activation=None,
+    ):
+        super().__init__()
+        hidden_dims = [int(h) for h in hidden_dims]
+        if not hidden_dims or min(hidden_dims) < 1:
+            raise ValueError(
+                f"hidden_dims must be a non-empty sequence of positive ints, got {hidden_dims}."
+            )
+        kw = dict(activation=activation, bias=bias, batch_norm=batch_norm, dropout=dropout)
+        self.encoder = MLP(n_features, hidden_dims[:-1], hidden_dims[-1], **kw)
+        self.decoder = MLP(
+            hidden_dims[-1],
+            hidden_dims[-2::-1],
+            n_features,
+            output_activation=output_activation,
+            **kw,
+        )
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
