@@ -85,6 +85,8 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "verbose": [Interval(numbers.Integral, 0, 2, closed="both")],
         "callbacks": [list, None],
         "dtype": [StrOptions(set(_TORCH_DTYPES))],
+        # only for subclasses that expose it (see ``_initial_module``)
+        "warm_start": ["boolean"],
     }
 
     #: Unsupervised detectors leave labeled anomalies out of training.
@@ -145,8 +147,8 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         return mask
 
     def _fit_module(self, data):
-        """Build, initialise and train the module; return ``(module, history)``."""
-        module = self._new_module(data)
+        """Build (or reuse), train the module; return ``(module, history)``."""
+        module = self._initial_module(data)
         history = self._train(module, data)
         return module, history
 
@@ -181,7 +183,10 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 LabelsIgnoredWarning,
                 stacklevel=2,
             )
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
+        self._warm = bool(getattr(self, "warm_start", False)) and hasattr(self, "module_")
+        X = validate_data(
+            self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=not self._warm
+        )
         y_partial = check_y_partial(y_partial, X.shape[0])
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -202,7 +207,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.module_.eval()
         self.loss_curve_ = [float(h["train_loss"]) for h in self.history_ if "train_loss" in h]
         self.n_iter_ = len(self.loss_curve_)
-        del self._seed
+        del self._seed, self._warm
 
         train_scores = self._anomaly_scores(X)
         self._check_collapse(train_scores)
@@ -276,6 +281,17 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         module = module.to(device=self.device_, dtype=self._torch_dtype)
         self._initialize_module(module, data)
         return module
+
+    def _initial_module(self, data):
+        """The module training starts from.
+
+        With a true ``warm_start`` parameter and a fitted module, training
+        continues from ``module_`` (already initialised, on ``device_``);
+        otherwise a new module is built by :meth:`_new_module`.
+        """
+        if self._warm:
+            return self.module_.to(device=self.device_, dtype=self._torch_dtype)
+        return self._new_module(data)
 
     def _make_generator(self, offset=0):
         generator = torch.Generator()

@@ -217,3 +217,18 @@ def test_gpu_fitted_model_loads_on_cpu(cls, blobs, device):
     assert all(t.device.type == "cpu" for t in state["module_"].state_dict().values())
     clone = pickle.loads(pickle.dumps(est))
     np.testing.assert_allclose(clone.score_samples(X), est.score_samples(X), rtol=1e-5)
+
+
+def test_warm_start_continues_training(blobs, device):
+    from skrobustad import AutoEncoder
+
+    X, _ = blobs
+    est = AutoEncoder(hidden_dims=(4, 2), max_epochs=5, random_state=0, device=device)
+    cold = est.fit(X).loss_curve_
+    est.set_params(warm_start=True)
+    warm = est.fit(X).loss_curve_
+    # the second fit starts where the first ended, not from a new network
+    assert warm[0] < cold[0]
+    assert warm[0] <= cold[-1] * 1.5
+    with pytest.raises(ValueError, match="features"):
+        est.fit(X[:, :3])

@@ -28,6 +28,11 @@ class AutoEncoder(BaseDeepDetector):
     batch_norm : bool, default=False
         Batch normalisation after each hidden layer.
     dropout : float in [0, 1), default=0.0
+    warm_start : bool, default=False
+        When true and the estimator is already fitted, ``fit`` continues
+        training the current network for ``max_epochs`` more epochs (on the
+        new data and weights) instead of starting from a new one. Used by
+        :class:`~skrobustad.IAD`'s warm-start rounds.
     contamination : "auto" or float in (0, 0.5], default="auto"
         See :class:`~skrobustad.base.BaseDeepDetector`.
     max_epochs : int, default=100
@@ -89,6 +94,7 @@ class AutoEncoder(BaseDeepDetector):
         activation="relu",
         batch_norm=False,
         dropout=0.0,
+        warm_start=False,
         contamination="auto",
         max_epochs=100,
         batch_size=64,
@@ -118,6 +124,7 @@ class AutoEncoder(BaseDeepDetector):
         self.activation = activation
         self.batch_norm = batch_norm
         self.dropout = dropout
+        self.warm_start = warm_start
 
     def _build_module(self, n_features):
         return MLPAutoEncoder(
