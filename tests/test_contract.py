@@ -232,3 +232,21 @@ def test_warm_start_continues_training(blobs, device):
     assert warm[0] <= cold[-1] * 1.5
     with pytest.raises(ValueError, match="features"):
         est.fit(X[:, :3])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_model_fitted_on_unavailable_device_loads_on_cpu(blobs):
+    # A model pickled on a CUDA machine stores its module on the CPU
+    # (``__getstate__``) and remembers ``device_``; loading it where CUDA is
+    # missing falls back to the CPU with a warning instead of failing.
+    from skrobustad import AutoEncoder
+
+    X, _ = blobs
+    est = AutoEncoder(hidden_dims=(4, 2), max_epochs=2, random_state=0, device="cpu").fit(X)
+    expected = est.score_samples(X)
+    est.device_ = torch.device("cuda")
+    payload = pickle.dumps(est)
+    with pytest.warns(UserWarning, match="not available here"):
+        clone = pickle.loads(payload)
+    assert clone.device_ == torch.device("cpu")
+    np.testing.assert_array_equal(clone.score_samples(X), expected)
