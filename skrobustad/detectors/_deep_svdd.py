@@ -1,0 +1,193 @@
+"""One-class Deep SVDD outlier detector (Ruff et al., 2018)."""
+
+import numbers
+
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..base import BaseDeepDetector
+from ..nn import HypersphereEncoder
+from ..nn._mlp import _ACTIVATIONS
+
+
+class DeepSVDD(BaseDeepDetector):
+    """One-class Deep Support Vector Data Description.
+
+    A bias-free network ``phi`` maps the data into a small representation
+    space and is trained to pull the (weighted) training representations
+    towards a fixed centre ``c`` (Ruff et al., ICML 2018, "one-class" form).
+    The anomaly score of ``x`` is its squared distance to the centre,
+    ``||phi(x) - c||^2``, which is also the per-sample training loss.
+
+    The centre is the weighted mean representation of the training data
+    under the freshly initialised network (computed once, without gradients,
+    in evaluation mode); coordinates with ``|c_j| < eps`` are moved to
+    ``+eps`` or ``-eps`` (by their sign) so that no coordinate can be reached
+    by zeroing the weights that feed it. The centre stays fixed afterwards.
+    Hypersphere collapse (every input mapped to ``c``) is avoided as in the
+    paper: no bias terms anywhere (batch normalisation, when asked for, has
+    no affine parameters), a fixed centre computed from data, and a small
+    ``weight_decay``. A collapsed model still raises
+    :class:`~skrobustad.exceptions.ConstantScoresWarning` at fit time.
+
+    Samples labeled as anomalies (``y_partial == 1``) are left out of
+    training (and out of the centre); labeled normals train like unlabeled
+    samples. ``sample_weight`` weights both the centre and the loss.
+
+    Parameters
+    ----------
+    hidden_dims : tuple of int, default=(64, 32)
+        Encoder widths; the last one is the size of the representation.
+    activation : {"relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid"}, default="relu"
+        Activation after every hidden layer (the representation is linear).
+    batch_norm : bool, default=False
+        Batch normalisation (without affine parameters) after each hidden
+        layer.
+    dropout : float in [0, 1), default=0.0
+    eps : float, default=0.1
+        Smallest absolute value of a centre coordinate.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        See :class:`~skrobustad.base.BaseDeepDetector`.
+    max_epochs : int, default=50
+        Passes over the training data.
+    batch_size : int, default=64
+    lr : float, default=1e-4
+        Learning rate of Adam. A small rate (as in the paper) keeps the
+        representation from shrinking towards the centre too fast.
+    weight_decay : float, default=1e-6
+        L2 penalty of Adam (the paper's 0.5e-6 order of magnitude).
+    validation_fraction : float or None, default=None
+    device : str or torch.device, default="auto"
+    random_state : int, RandomState instance or None, default=None
+    verbose : {0, 1, 2}, default=0
+    callbacks : list of skorch callbacks or None, default=None
+    dtype : {"float32", "float64"}, default="float32"
+
+    Attributes
+    ----------
+    center_ : ndarray of shape (hidden_dims[-1],)
+        The hypersphere centre ``c`` (a copy; the module holds it as the
+        buffer ``module_.center``).
+    module_ : HypersphereEncoder
+        The trained network.
+    offset_ : float
+        Threshold of ``score_samples`` (see ``contamination``).
+    device_ : torch.device
+        Device the module lives on.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : list of float
+        Mean training loss per epoch.
+    history_ : skorch.History
+        Per-epoch (and per-batch) training records.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when ``X`` has string column names.
+
+    See Also
+    --------
+    AutoEncoder : reconstruction-error detector.
+
+    References
+    ----------
+    L. Ruff, R. Vandermeulen, N. Goernitz, L. Deecke, S. A. Siddiqui,
+    A. Binder, E. Mueller and M. Kloft, "Deep One-Class Classification",
+    ICML 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobustad import DeepSVDD
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.r_[rng.normal(size=(200, 4)), rng.normal(6, 1, size=(10, 4))]
+    >>> svdd = DeepSVDD(hidden_dims=(16, 4), max_epochs=20, random_state=0, device="cpu").fit(X)
+    >>> svdd.center_.shape
+    (4,)
+    >>> bool(svdd.score_samples(X[-10:]).mean() < svdd.score_samples(X[:200]).mean())
+    True
+    """
+
+    _parameter_constraints = {
+        **BaseDeepDetector._parameter_constraints,
+        "hidden_dims": [tuple, list],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "batch_norm": ["boolean"],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "eps": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_dims=(64, 32),
+        activation="relu",
+        batch_norm=False,
+        dropout=0.0,
+        eps=0.1,
+        contamination="auto",
+        max_epochs=50,
+        batch_size=64,
+        lr=1e-4,
+        weight_decay=1e-6,
+        validation_fraction=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        dtype="float32",
+    ):
+        super().__init__(
+            contamination=contamination,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            callbacks=callbacks,
+            dtype=dtype,
+        )
+        self.hidden_dims = hidden_dims
+        self.activation = activation
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.eps = eps
+
+    def _build_module(self, n_features):
+        return HypersphereEncoder(
+            n_features,
+            self.hidden_dims,
+            activation=self.activation,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+        )
+
+    @torch.no_grad()
+    def _initialize_module(self, module, data):
+        """Set the centre to the weighted mean representation, away from 0."""
+        module.eval()
+        X, weight = data.tensors["X"], data.tensors["weight"]
+        total = torch.zeros_like(module.center)
+        for start in range(0, len(X), 4096):
+            z = module.embed(X[start:start + 4096])
+            total += (weight[start:start + 4096, None] * z).sum(dim=0)
+        center = total / weight.sum()
+        small = center.abs() < self.eps
+        sign = torch.where(center < 0, -1.0, 1.0).to(center.dtype)
+        center[small] = self.eps * sign[small]
+        module.center.copy_(center)
+        module.train()
+
+    def _loss(self, output, batch):
+        # the module's output is already ||phi(x) - c||^2
+        return output
+
+    def _fit_module(self, data):
+        module, history = super()._fit_module(data)
+        self.center_ = module.center.detach().cpu().numpy().copy()
+        return module, history
+
+    def _score_batch(self, module, X):
+        return module(X)
