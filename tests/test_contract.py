@@ -250,3 +250,17 @@ def test_model_fitted_on_unavailable_device_loads_on_cpu(blobs):
         clone = pickle.loads(payload)
     assert clone.device_ == torch.device("cpu")
     np.testing.assert_array_equal(clone.score_samples(X), expected)
+
+
+@pytest.mark.parametrize("name", ["AutoEncoder", "DeepSVDD", "MAF"])
+def test_warm_start_is_available_where_iad_needs_it(name, blobs):
+    import skrobustad
+
+    X, _ = blobs
+    cls = getattr(skrobustad, name)
+    est = tiny(cls, warm_start=True, max_epochs=2)
+    first = est.fit(X).module_
+    state = {k: v.clone() for k, v in first.state_dict().items()}
+    second = est.fit(X).module_
+    assert second is first  # the same network went on training
+    assert any(not torch.equal(state[k], v) for k, v in second.state_dict().items())

@@ -46,6 +46,12 @@ class DeepSVDD(BaseDeepDetector):
     dropout : float in [0, 1), default=0.0
     eps : float, default=0.1
         Smallest absolute value of a centre coordinate.
+    warm_start : bool, default=False
+        When true and the estimator is already fitted, ``fit`` continues
+        training the current network for ``max_epochs`` more epochs (on the
+        new data and weights) instead of starting from a new one; the centre
+        stays the one fixed at the first fit. Used by
+        :class:`~skrobustad.IAD`'s warm-start rounds.
     contamination : "auto" or float in (0, 0.5], default="auto"
         See :class:`~skrobustad.base.BaseDeepDetector`.
     max_epochs : int, default=50
@@ -124,6 +130,7 @@ class DeepSVDD(BaseDeepDetector):
         batch_norm=False,
         dropout=0.0,
         eps=0.1,
+        warm_start=False,
         contamination="auto",
         max_epochs=50,
         batch_size=64,
@@ -154,6 +161,7 @@ class DeepSVDD(BaseDeepDetector):
         self.batch_norm = batch_norm
         self.dropout = dropout
         self.eps = eps
+        self.warm_start = warm_start
 
     def _build_module(self, n_features):
         return HypersphereEncoder(

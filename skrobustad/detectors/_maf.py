@@ -37,6 +37,11 @@ class MAF(BaseDeepDetector):
         feature order reversed between consecutive transformations).
     hidden_dims : tuple of int, default=(32, 32)
         Hidden widths of the MADE network inside each transformation.
+    warm_start : bool, default=False
+        When true and the estimator is already fitted, ``fit`` continues
+        training the current network for ``max_epochs`` more epochs (on the
+        new data and weights) instead of starting from a new one. Used by
+        :class:`~skrobustad.IAD`'s warm-start rounds.
     contamination : "auto" or float in (0, 0.5], default="auto"
         See :class:`~skrobustad.base.BaseDeepDetector`.
     max_epochs : int, default=50
@@ -106,6 +111,7 @@ class MAF(BaseDeepDetector):
         *,
         n_transforms=5,
         hidden_dims=(32, 32),
+        warm_start=False,
         contamination="auto",
         max_epochs=50,
         batch_size=64,
@@ -133,6 +139,7 @@ class MAF(BaseDeepDetector):
         )
         self.n_transforms = n_transforms
         self.hidden_dims = hidden_dims
+        self.warm_start = warm_start
 
     def _build_module(self, n_features):
         return MAFDensity(n_features, n_transforms=self.n_transforms, hidden_dims=self.hidden_dims)
