@@ -1,11 +1,11 @@
 """skrobustad: robust deep anomaly detection with a scikit-learn API."""
 
 from .base import BaseDeepDetector
-from .detectors import MAF, AutoEncoder, DeepSVDD, RobustAE
+from .detectors import AESAD, MAF, AutoEncoder, DeepSVDD, RobustAE
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
-    "AutoEncoder", "BaseDeepDetector", "DeepSVDD", "MAF", "RobustAE",
+    "AESAD", "AutoEncoder", "BaseDeepDetector", "DeepSVDD", "MAF", "RobustAE",
     "__version__",
 ]

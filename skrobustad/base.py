@@ -27,6 +27,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._engine import BatchData, predict_batches, seeded, train_module
 from .exceptions import ConstantScoresWarning, LabelsIgnoredWarning
+from .utils._scores import offset_from_anomaly_scores
 from .utils._validation import LABEL_ANOMALY, check_y_partial, resolve_device
 
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -343,13 +344,13 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             )
 
     def _set_offset(self, train_anomaly_scores):
-        if self.contamination == "auto":
-            q1, q3 = np.percentile(train_anomaly_scores, [25.0, 75.0])
-            self.offset_ = -float(q3 + 1.5 * (q3 - q1))
-        else:
-            self.offset_ = float(
-                np.percentile(-train_anomaly_scores, 100.0 * self.contamination)
-            )
+        self.offset_ = offset_from_anomaly_scores(train_anomaly_scores, self.contamination)
+
+    def __sklearn_is_fitted__(self):
+        # Fitted means a trained module exists. (scikit-learn's default test,
+        # "any attribute ending in '_'", misfires on parameters such as
+        # ``lambda_``.)
+        return hasattr(self, "module_")
 
     # ---------------------------------------------------------------- pickle
     def __getstate__(self):

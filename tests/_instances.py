@@ -5,7 +5,7 @@ in well under a second on the small arrays scikit-learn's checks use, and to
 the checks expected to fail with the written reason.
 """
 
-from skrobustad import MAF, AutoEncoder, DeepSVDD, RobustAE
+from skrobustad import AESAD, MAF, AutoEncoder, DeepSVDD, RobustAE
 
 _STOCHASTIC = (
     "Training by mini-batch SGD is stochastic: an integer weight is not "
@@ -15,6 +15,7 @@ _STOCHASTIC = (
 
 TINY_PARAMS = {
     AutoEncoder: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32),
+    AESAD: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32),
     DeepSVDD: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32, lr=1e-3),
     # one round: the engine draws one progress bar per round (test_verbose_levels);
     # tests/test_robust_ae.py reruns the contract checks with several rounds
@@ -24,6 +25,7 @@ TINY_PARAMS = {
 
 EXPECTED_FAILED_CHECKS = {
     AutoEncoder: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
+    AESAD: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     DeepSVDD: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     RobustAE: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     MAF: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},

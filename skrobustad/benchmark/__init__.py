@@ -23,12 +23,14 @@ from ._registry import (
     register_protocol,
     register_suite,
 )
+from ._runner import BenchmarkResult, load_dataset, run_benchmark
 
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
     if _info.name.startswith("_suite_"):
         importlib.import_module(f"{__name__}.{_info.name}")
 
 __all__ = [
+    "BenchmarkResult",
     "Method",
     "Split",
     "Suite",
@@ -38,7 +40,9 @@ __all__ = [
     "list_methods",
     "list_protocols",
     "list_suites",
+    "load_dataset",
     "register_method",
     "register_protocol",
     "register_suite",
+    "run_benchmark",
 ]

@@ -1,8 +1,9 @@
 """The public outlier detectors, one private module each."""
 
+from ._aesad import AESAD
 from ._autoencoder import AutoEncoder
 from ._deep_svdd import DeepSVDD
 from ._maf import MAF
 from ._robust_ae import RobustAE
 
-__all__ = ["AutoEncoder", "DeepSVDD", "MAF", "RobustAE"]
+__all__ = ["AESAD", "AutoEncoder", "DeepSVDD", "MAF", "RobustAE"]

@@ -1,0 +1,716 @@
+"""The benchmark runner: every (dataset, method, seed) cell of a suite.
+
+A run resolves the suite's datasets, methods and seeds, builds one split per
+(dataset, seed) with the suite's protocol (standardised on its training part
+when ``Suite.scale`` asks), and fits and scores every method on it. Cells run
+through :class:`joblib.Parallel` with the active backend, so
+``joblib.parallel_config(backend="dask")`` spreads a run over a cluster.
+Each finished cell is appended to ``<out>/<suite>.csv`` at once; a later run
+with the same ``out`` skips the cells already there (resume).
+"""
+
+import contextlib
+import csv
+import inspect
+import io
+import itertools
+import json
+import os
+import platform
+import random
+import sys
+import threading
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from joblib import Parallel, delayed, effective_n_jobs
+from joblib.parallel import SequentialBackend, get_active_backend
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from .._engine import seeded
+from ..datasets import EMBEDDED_DATASETS, load_adbench, load_embedded
+from ..datasets._adbench import _adbench_root, _resolve, _short_name
+from ._registry import Method, Split, Suite, get_method, get_protocol, get_suite, list_methods
+
+#: Columns of the results CSV, one row per (dataset, method, seed) cell.
+CSV_COLUMNS = (
+    "suite",
+    "protocol",
+    "config",
+    "dataset",
+    "method",
+    "family",
+    "seed",
+    "auroc",
+    "average_precision",
+    "fit_seconds",
+    "score_seconds",
+    "cpu_seconds",
+    "n_train",
+    "n_test",
+    "n_features",
+    "train_contamination",
+    "n_labeled_anomalies",
+    "n_labeled_normals",
+    "warnings",
+    "error",
+    "finished_at",
+)
+_FLOAT_COLUMNS = (
+    "auroc",
+    "average_precision",
+    "fit_seconds",
+    "score_seconds",
+    "cpu_seconds",
+    "train_contamination",
+)
+_INT_COLUMNS = (
+    "seed",
+    "n_train",
+    "n_test",
+    "n_features",
+    "n_labeled_anomalies",
+    "n_labeled_normals",
+)
+
+
+# --------------------------------------------------------------- resolution
+def _display_key(name):
+    return _short_name(name.removeprefix("embedded:"))
+
+
+def load_dataset(name, data_home=None):
+    """``(X, y)`` of a benchmark dataset name.
+
+    Parameters
+    ----------
+    name : str
+        ``"embedded:<task>"`` for the tasks built from scikit-learn's data
+        (``digits``, ``breast_cancer``, ``wine``), an ADBench name otherwise.
+    data_home : str or path-like, default=None
+        See :func:`skrobustad.datasets.get_data_home`.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float64
+    y : ndarray of shape (n_samples,), 1 = anomaly
+    """
+    if name.startswith("embedded:"):
+        return load_embedded(name, return_X_y=True)
+    return load_adbench(name, data_home=data_home, return_X_y=True)
+
+
+def _suite_datasets(suite, data_home):
+    datasets = suite.datasets
+    if callable(datasets):
+        datasets = datasets(data_home)
+    return tuple(datasets)
+
+
+def _resolve_dataset(name, suite, suite_datasets, data_home):
+    """The canonical name of a dataset the user asked for."""
+    if name in suite_datasets:
+        return name
+    matches = [d for d in suite_datasets if _display_key(d) == _display_key(name)]
+    if len(matches) > 1:
+        raise ValueError(f"Dataset {name!r} is ambiguous in suite {suite.name!r}: {matches}.")
+    if matches:
+        return matches[0]
+    embedded = ", ".join(f"embedded:{key}" for key in EMBEDDED_DATASETS)
+    if name.startswith("embedded:"):
+        if name.removeprefix("embedded:") in EMBEDDED_DATASETS:
+            return name
+        raise ValueError(f"Unknown embedded dataset {name!r}; available: {embedded}.")
+    root, origin = _adbench_root(data_home)
+    try:
+        path = _resolve(name, root, origin, None)
+    except FileNotFoundError:
+        raise ValueError(
+            f"Unknown dataset {name!r}: it is not in suite {suite.name!r} "
+            f"({', '.join(suite_datasets) or 'no datasets found'}) nor embedded "
+            f"({embedded}), and no ADBench files were found in {root} (data home from "
+            f"{origin}; set SKROBUSTAD_DATA_HOME or --data-home)."
+        ) from None
+    except ValueError as exc:
+        raise ValueError(
+            f"Unknown dataset {name!r}: it is not in suite {suite.name!r} "
+            f"({', '.join(suite_datasets) or 'no datasets found'}) nor embedded "
+            f"({embedded}). {exc}"
+        ) from None
+    return name if "/" in name else path.stem
+
+
+def resolve_datasets(suite, datasets=None, data_home=None):
+    """Canonical dataset names of a run (the suite's when ``datasets`` is None)."""
+    if datasets is None:
+        return _suite_datasets(suite, data_home)
+    try:
+        suite_datasets = _suite_datasets(suite, data_home)
+    except FileNotFoundError:
+        suite_datasets = ()
+    names = [_resolve_dataset(name, suite, suite_datasets, data_home) for name in datasets]
+    return tuple(dict.fromkeys(names))
+
+
+def resolve_methods(methods):
+    """Registered :class:`Method` objects from names or Method instances.
+
+    A name is a registered method's name, or, when unambiguous, the part
+    after its dot in any case (``"IForest"`` for ``"pyod.IForest"``).
+    """
+    registered = list_methods()
+    resolved = []
+    for method in methods:
+        if isinstance(method, Method):
+            resolved.append(method)
+            continue
+        if method in registered:
+            resolved.append(get_method(method))
+            continue
+        matches = [m for m in registered if m.rsplit(".", 1)[-1].lower() == method.lower()]
+        if len(matches) == 1:
+            resolved.append(get_method(matches[0]))
+        elif matches:
+            raise ValueError(f"Method {method!r} is ambiguous: use one of {', '.join(matches)}.")
+        else:
+            raise ValueError(
+                f"Unknown method {method!r}; available: {', '.join(registered) or 'none'}."
+            )
+    return tuple({m.name: m for m in resolved}.values())
+
+
+def _check_protocol_kwargs(protocol_name, protocol, kwargs):
+    params = inspect.signature(protocol).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    allowed = sorted(
+        n for n, p in params.items() if p.kind is p.KEYWORD_ONLY and n != "random_state"
+    )
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"Unknown option(s) {unknown} of protocol {protocol_name!r}; allowed: "
+            f"{', '.join(allowed) or 'none'}."
+        )
+
+
+# ----------------------------------------------------------------- one cell
+class _SilentStdout:
+    """Swallow stdout (PyOD prints while it fits), safely across threads.
+
+    The first thread in swaps ``sys.stdout`` for a sink and the last one out
+    restores it, so concurrent cells of a threaded backend cannot leave the
+    sink in place.
+    """
+
+    _lock = threading.Lock()
+    _depth = 0
+    _saved = None
+
+    def __enter__(self):
+        with self._lock:
+            if _SilentStdout._depth == 0:
+                _SilentStdout._saved = sys.stdout
+                sys.stdout = io.StringIO()
+            _SilentStdout._depth += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            _SilentStdout._depth -= 1
+            if _SilentStdout._depth == 0:
+                sys.stdout = _SilentStdout._saved
+                _SilentStdout._saved = None
+
+
+@contextlib.contextmanager
+def _isolated_global_rng(seed):
+    """Seed Python's, NumPy's and torch's global generators, then restore them.
+
+    skrobustad's estimators never read global random state, but PyOD's seed
+    and draw from it (in ``__init__`` and ``fit``, and DevNet has no
+    ``random_state`` at all). Seeding them per cell makes every cell
+    reproducible and independent of the order cells run in; the caller's
+    state is restored afterwards.
+    """
+    py_state, np_state = random.getstate(), np.random.get_state()
+    try:
+        random.seed(seed)
+        np.random.seed(seed)
+        with seeded(seed, torch.device("cpu")):
+            yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+
+
+@contextlib.contextmanager
+def _limited_threads(n_threads):
+    """Run the block with at most ``n_threads`` torch and BLAS threads.
+
+    The networks of a benchmark cell are small: one thread is as fast as
+    several, and extra threads only spin on a busy machine (measured: a MAF
+    cell took 14 s of CPU with 2 threads on 2 loaded cores, 1 s with one).
+    Parallelism goes across cells (``n_jobs``). Only the main thread changes
+    the process-wide settings, and restores them afterwards.
+    """
+    if n_threads is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        with threadpool_limits(limits=n_threads):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def _recorded_warnings():
+    """Record warnings raised in the block (main thread only).
+
+    :func:`warnings.catch_warnings` is not thread-safe, so cells run by a
+    threaded backend leave warnings alone (and record none).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield []
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
+
+
+def _anomaly_scores(method, estimator, X):
+    if method.api == "pyod":
+        return np.asarray(estimator.decision_function(X), dtype=np.float64)
+    return -np.asarray(estimator.score_samples(X), dtype=np.float64)
+
+
+def _fit(method, estimator, split):
+    if not method.uses_labels:
+        return estimator.fit(split.X_train)
+    if method.api == "pyod":
+        return estimator.fit(split.X_train, (split.y_partial_train == 1).astype(np.int64))
+    return estimator.fit(split.X_train, y_partial=split.y_partial_train)
+
+
+def _error_text(exc):
+    text = f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()
+    return text[:500]
+
+
+def _cell_row(context, dataset, seed, method, split=None):
+    row = dict.fromkeys(CSV_COLUMNS, "")
+    row.update(context, dataset=dataset, seed=seed, method=method.name, family=method.family)
+    if split is not None:
+        y_partial = np.asarray(split.y_partial_train)
+        row.update(
+            n_train=int(split.X_train.shape[0]),
+            n_test=int(split.X_test.shape[0]),
+            n_features=int(split.X_train.shape[1]),
+            n_labeled_anomalies=int(np.sum(y_partial == 1)),
+            n_labeled_normals=int(np.sum(y_partial == 0)),
+            train_contamination=split.info.get("train_contamination", ""),
+        )
+    return row
+
+
+def _run_cell(context, dataset, seed, method, split, n_threads=None):
+    """Fit and score one method on one split; never raises."""
+    row = _cell_row(context, dataset, seed, method, split)
+    try:
+        with (
+            _limited_threads(n_threads),
+            _isolated_global_rng(seed),
+            _recorded_warnings() as caught,
+        ):
+            quiet = _SilentStdout() if method.api == "pyod" else contextlib.nullcontext()
+            with quiet:
+                estimator = method.make(seed)  # outside the clock: first imports
+                start, cpu_start = time.perf_counter(), time.process_time()
+                estimator = _fit(method, estimator, split)
+                if estimator is None:
+                    raise TypeError(f"{method.name}: fit must return the estimator.")
+                fitted = time.perf_counter()
+                scores = _anomaly_scores(method, estimator, split.X_test)
+                scored, cpu_end = time.perf_counter(), time.process_time()
+        if scores.shape != split.y_test.shape or not np.all(np.isfinite(scores)):
+            raise ValueError(f"{method.name} returned non-finite or misshaped scores.")
+        row.update(
+            auroc=float(roc_auc_score(split.y_test, scores)),
+            average_precision=float(average_precision_score(split.y_test, scores)),
+            fit_seconds=round(fitted - start, 4),
+            score_seconds=round(scored - fitted, 4),
+            cpu_seconds=round(cpu_end - cpu_start, 4),
+            warnings=";".join(sorted({w.category.__name__ for w in caught})),
+        )
+    except Exception as exc:  # a failing cell is recorded, the run goes on
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        row["error"] = f"{_error_text(exc)} [{Path(frame.filename).name}:{frame.lineno}]"
+    row["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return row
+
+
+def _failed_cell(context, dataset, seed, method, message):
+    row = _cell_row(context, dataset, seed, method)
+    row["error"] = message
+    row["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return row
+
+
+def _scaled(split, scale):
+    if scale is None:
+        return split
+    scaler = {"standard": StandardScaler, "minmax": MinMaxScaler}.get(scale)
+    if scaler is None:
+        raise ValueError(f"Unknown scale {scale!r}; expected 'standard', 'minmax' or None.")
+    scaler = scaler().fit(split.X_train)
+    X_train = scaler.transform(split.X_train)
+    X_test = X_train if split.X_test is split.X_train else scaler.transform(split.X_test)
+    return Split(X_train, split.y_partial_train, X_test, split.y_test, dict(split.info))
+
+
+# ---------------------------------------------------------------- CSV store
+def _parse_row(row):
+    if None in row.values() or None in row:
+        return None  # a line cut short by an interrupted write
+    parsed = dict(row)
+    try:
+        for column in _FLOAT_COLUMNS:
+            parsed[column] = float(row[column]) if row[column] != "" else float("nan")
+        for column in _INT_COLUMNS:
+            parsed[column] = int(row[column]) if row[column] != "" else None
+    except ValueError:
+        return None
+    return parsed
+
+
+def _serialised(row):
+    """The row as the CSV file holds it (strings)."""
+    return {k: "" if v is None else str(v) for k, v in row.items()}
+
+
+class _ResultsFile:
+    """Append-only CSV of finished cells (the resume record)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def read(self):
+        if not self.path.exists():
+            return []
+        with open(self.path, newline="") as f:
+            reader = csv.DictReader(f)
+            if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
+                raise ValueError(
+                    f"{self.path} does not have the columns of skrobustad-bench's results "
+                    "(another tool or version wrote it); choose another output folder."
+                )
+            return [r for r in map(_parse_row, reader) if r is not None]
+
+    def _repair(self):
+        """Drop a last line cut short by an interrupted write."""
+        with open(self.path, "rb+") as f:
+            data = f.read()
+            if data and not data.endswith(b"\n"):
+                f.truncate(data.rfind(b"\n") + 1)
+
+    def open(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.path.exists() or self.path.stat().st_size == 0
+        if not new:
+            self._repair()
+        handle = open(self.path, "a", newline="")
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        if new:
+            writer.writeheader()
+            handle.flush()
+        return handle, writer
+
+
+# -------------------------------------------------------------------- run
+@dataclass
+class BenchmarkResult:
+    """Outcome of :func:`run_benchmark`.
+
+    Attributes
+    ----------
+    suite : Suite
+    datasets, methods : tuple of str
+    seeds : tuple of int
+    config : dict
+        Protocol options the run used.
+    rows : list of dict
+        One row per requested cell (columns :data:`CSV_COLUMNS`), including
+        cells resumed from an earlier run and failed cells (``error`` set).
+    n_computed, n_resumed : int
+        Cells computed by this run and taken from the results file.
+    wall_seconds : float
+    n_threads : int or None
+        Torch threads per cell (None: the process settings).
+    paths : dict
+        ``{"csv", "markdown", "plot"}`` paths written (empty without ``out``).
+    """
+
+    suite: Suite
+    datasets: tuple
+    methods: tuple
+    seeds: tuple
+    config: dict
+    rows: list
+    n_computed: int
+    n_resumed: int
+    wall_seconds: float
+    n_threads: object = None
+    paths: dict = field(default_factory=dict)
+
+    @property
+    def errors(self):
+        """Rows of the cells that failed."""
+        return [row for row in self.rows if row["error"]]
+
+    def to_markdown(self):
+        """The markdown report (tables of AUROC, AP and time)."""
+        from ._report import markdown_report
+
+        return markdown_report(self)
+
+    def to_frame(self):
+        """The rows as a :class:`pandas.DataFrame` (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError(
+                "BenchmarkResult.to_frame needs pandas: pip install 'skrobustad[bench]'."
+            ) from exc
+        return pd.DataFrame(self.rows, columns=list(CSV_COLUMNS))
+
+
+def machine_description():
+    """One line naming the machine a run is measured on."""
+    return (
+        f"{platform.platform()}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPU cores, torch {torch.__version__}"
+        f"{', CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else ''}"
+    )
+
+
+def _config_key(config, scale):
+    return json.dumps({"options": config, "scale": scale}, sort_keys=True, default=str)
+
+
+def _iter_cells(
+    context, suite, protocol, config, datasets, methods, seeds, data_home, todo, n_threads
+):
+    """Delayed cells, built lazily: one dataset and one split in memory at a time."""
+    for dataset in datasets:
+        if not any((dataset, m.name, s) in todo for s in seeds for m in methods):
+            continue
+        try:
+            X, y = load_dataset(dataset, data_home)
+        except Exception as exc:
+            X = y = None
+            load_error = f"loading {dataset}: {_error_text(exc)}"
+        for seed in seeds:
+            pending = [m for m in methods if (dataset, m.name, seed) in todo]
+            if not pending:
+                continue
+            if X is None:
+                split, message = None, load_error
+            else:
+                try:
+                    split = _scaled(protocol(X, y, random_state=seed, **config), suite.scale)
+                except Exception as exc:
+                    split, message = None, f"protocol {suite.protocol}: {_error_text(exc)}"
+            for method in pending:
+                if split is None:
+                    yield delayed(_failed_cell)(context, dataset, seed, method, message)
+                else:
+                    yield delayed(_run_cell)(context, dataset, seed, method, split, n_threads)
+
+
+def _run_parallel(cells, n_jobs, total, on_row, progress, description):
+    from tqdm.auto import tqdm
+
+    backend, _ = get_active_backend()
+    streams = isinstance(backend, SequentialBackend) or getattr(
+        backend, "supports_return_generator", False
+    )
+    bar = tqdm(total=total, desc=description, unit="cell", file=sys.stderr, disable=not progress)
+    try:
+        if streams:
+            for row in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(cells):
+                on_row(row)
+                bar.set_postfix_str(f"{row['dataset']} {row['method']}", refresh=False)
+                bar.update()
+        else:  # backends without streamed results: chunks, written after each
+            chunk = 4 * max(1, effective_n_jobs(n_jobs if n_jobs is not None else 1))
+            while batch := list(itertools.islice(cells, chunk)):
+                for row in Parallel(n_jobs=n_jobs)(batch):
+                    on_row(row)
+                    bar.update()
+    finally:
+        bar.close()
+
+
+def run_benchmark(
+    suite,
+    *,
+    datasets=None,
+    methods=None,
+    seeds=None,
+    data_home=None,
+    out=None,
+    n_jobs=None,
+    protocol_kwargs=None,
+    n_threads=1,
+    progress=False,
+    plot=True,
+):
+    """Run a benchmark suite: every (dataset, method, seed) cell.
+
+    Parameters
+    ----------
+    suite : str or Suite
+        A registered suite name (see :func:`list_suites`) or a
+        :class:`Suite`.
+    datasets : list of str, default=None
+        Subset or extension of the suite's datasets: names of the suite
+        (``"cardio"`` for ``"6_cardio"``, ``"wine"`` for
+        ``"embedded:wine"``), embedded tasks or ADBench files in the data
+        home. ``None`` runs the suite's.
+    methods : list of str or Method, default=None
+        Registered method names (``"IForest"`` is enough for
+        ``"pyod.IForest"`` when unambiguous); ``None`` runs the suite's.
+    seeds : list of int, default=None
+        Seeds of the splits and of the estimators; ``None``: the suite's.
+    data_home : str or path-like, default=None
+        Where ADBench files are (see
+        :func:`skrobustad.datasets.get_data_home`).
+    out : str or path-like, default=None
+        Output folder: ``<suite>.csv`` (every cell, appended as it finishes,
+        and read back to resume), ``<suite>.md`` (the report) and
+        ``<suite>.png`` (the plot). ``None`` keeps the results in memory.
+    n_jobs : int, default=None
+        Cells run in parallel through :class:`joblib.Parallel` with the
+        active backend (see :func:`joblib.parallel_config`); ``None`` means 1
+        unless a ``parallel_config`` says otherwise.
+    protocol_kwargs : dict, default=None
+        Options of the suite's protocol overriding the suite's
+        (``{"contamination": 0.05}``).
+    n_threads : int or None, default=1
+        Torch and BLAS threads of each cell (restored afterwards); ``None``
+        leaves the process settings alone. Small networks gain nothing from
+        more threads; run cells in parallel instead.
+    progress : bool, default=False
+        Show a progress bar on stderr.
+    plot : bool, default=True
+        Write the PNG plot (with ``out``).
+
+    Returns
+    -------
+    result : BenchmarkResult
+
+    Examples
+    --------
+    >>> from skrobustad.benchmark import run_benchmark
+    >>> result = run_benchmark("quick", datasets=["wine"], methods=["IForest"], seeds=[0])
+    >>> row = result.rows[0]
+    >>> row["dataset"], row["method"], row["n_train"], row["n_test"]
+    ('embedded:wine', 'pyod.IForest', 92, 40)
+    >>> 0.5 < row["auroc"] <= 1.0
+    True
+    """
+    start = time.perf_counter()
+    if isinstance(suite, str):
+        suite = get_suite(suite)
+    protocol = get_protocol(suite.protocol)
+    config = {**suite.protocol_kwargs, **(protocol_kwargs or {})}
+    _check_protocol_kwargs(suite.protocol, protocol, config)
+    method_objects = resolve_methods(suite.methods if methods is None else methods)
+    dataset_names = resolve_datasets(suite, datasets, data_home)
+    seeds = tuple(int(s) for s in (suite.seeds if seeds is None else seeds))
+    if not (method_objects and dataset_names and seeds):
+        raise ValueError("Nothing to run: no datasets, methods or seeds selected.")
+
+    context = {
+        "suite": suite.name,
+        "protocol": suite.protocol,
+        "config": _config_key(config, suite.scale),
+    }
+    names = tuple(m.name for m in method_objects)
+    wanted = {(d, m, s) for d in dataset_names for m in names for s in seeds}
+    results_file = _ResultsFile(Path(out) / f"{suite.name}.csv") if out is not None else None
+    previous = []
+    if results_file is not None:
+        previous = [
+            row
+            for row in results_file.read()
+            if row["suite"] == suite.name and row["config"] == context["config"]
+        ]
+    done = {(r["dataset"], r["method"], r["seed"]) for r in previous if not r["error"]}
+    todo = wanted - done
+
+    new_rows = []
+    handle = writer = None
+    if results_file is not None and todo:
+        handle, writer = results_file.open()
+
+    def on_row(row):
+        new_rows.append(row)
+        if writer is not None:
+            writer.writerow(row)
+            handle.flush()
+
+    try:
+        if todo:
+            cells = _iter_cells(
+                context, suite, protocol, config, dataset_names, method_objects, seeds,
+                data_home, todo, n_threads,
+            )  # fmt: skip
+            _run_parallel(cells, n_jobs, len(todo), on_row, progress, suite.name)
+    finally:
+        if handle is not None:
+            handle.close()
+
+    latest = {}
+    for row in previous + [_parse_row(_serialised(r)) for r in new_rows]:
+        key = (row["dataset"], row["method"], row["seed"])
+        if key in wanted and not (key in latest and not latest[key]["error"]):
+            latest[key] = row
+    order = {name: i for i, name in enumerate(dataset_names)}
+    rows = sorted(
+        latest.values(),
+        key=lambda r: (order[r["dataset"]], names.index(r["method"]), r["seed"]),
+    )
+    result = BenchmarkResult(
+        suite=suite,
+        datasets=dataset_names,
+        methods=names,
+        seeds=seeds,
+        config=config,
+        rows=rows,
+        n_computed=len(new_rows),
+        n_resumed=len(wanted) - len(todo),
+        wall_seconds=time.perf_counter() - start,
+        n_threads=n_threads,
+    )
+    if out is not None:
+        from ._report import plot_results
+
+        result.paths["csv"] = str(results_file.path)
+        markdown = Path(out) / f"{suite.name}.md"
+        markdown.write_text(result.to_markdown())
+        result.paths["markdown"] = str(markdown)
+        if plot:
+            result.paths["plot"] = str(plot_results(result, Path(out) / f"{suite.name}.png"))
+    return result

@@ -1,0 +1,266 @@
+"""Loader of ADBench's ``.npz`` benchmark files.
+
+ADBench (Han et al., "ADBench: Anomaly Detection Benchmark", NeurIPS 2022)
+distributes every dataset as one ``.npz`` file with ``X`` (n_samples,
+n_features) and ``y`` (1 = anomaly, 0 = normal), grouped in collections
+(``Classical`` for the tabular datasets, ``CV_by_ResNet18``... for embedded
+images and texts). skrobustad reads them from
+``<data_home>/adbench/<collection>/<name>.npz``.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+import urllib.request
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ._base import DATA_HOME_ENV, _data_home_with_origin
+
+#: Where ADBench's public repository serves its files.
+ADBENCH_URL = (
+    "https://github.com/Minqi824/ADBench/raw/main/adbench/datasets/{collection}/{name}.npz"
+)
+
+#: ADBench's collections (sub-folders of ``<data_home>/adbench``).
+ADBENCH_COLLECTIONS = ("Classical", "CV_by_ResNet18", "CV_by_ViT", "NLP_by_BERT", "NLP_by_RoBERTa")
+
+#: The 47 tabular datasets of ADBench's ``Classical`` collection.
+ADBENCH_CLASSICAL = (
+    "1_ALOI", "2_annthyroid", "3_backdoor", "4_breastw", "5_campaign", "6_cardio",
+    "7_Cardiotocography", "8_celeba", "9_census", "10_cover", "11_donors", "12_fault",
+    "13_fraud", "14_glass", "15_Hepatitis", "16_http", "17_InternetAds", "18_Ionosphere",
+    "19_landsat", "20_letter", "21_Lymphography", "22_magic.gamma", "23_mammography",
+    "24_mnist", "25_musk", "26_optdigits", "27_PageBlocks", "28_pendigits", "29_Pima",
+    "30_satellite", "31_satimage-2", "32_shuttle", "33_skin", "34_smtp", "35_SpamBase",
+    "36_speech", "37_Stamps", "38_thyroid", "39_vertebral", "40_vowels", "41_Waveform",
+    "42_WBC", "43_WDBC", "44_Wilt", "45_wine", "46_WPBC", "47_yeast",
+)  # fmt: skip
+
+_PREFIX = re.compile(r"^\d+_")
+
+
+def _short_name(name):
+    """``"6_cardio"`` -> ``"cardio"``; the key names are matched on."""
+    return _PREFIX.sub("", name).lower()
+
+
+def _sort_key(name):
+    match = re.match(r"^(\d+)_", name)
+    return (0, int(match.group(1)), name) if match else (1, 0, name.lower())
+
+
+def _adbench_root(data_home):
+    home, origin = _data_home_with_origin(data_home)
+    return home / "adbench", origin
+
+
+def _check_collection(collection):
+    if collection is not None and collection not in ADBENCH_COLLECTIONS:
+        raise ValueError(
+            f"Unknown ADBench collection {collection!r}; expected one of "
+            f"{', '.join(ADBENCH_COLLECTIONS)}."
+        )
+
+
+def _found_files(root, collection=None):
+    """``{(collection, name): path}`` of every ``.npz`` file under ``root``."""
+    collections = [collection] if collection is not None else ADBENCH_COLLECTIONS
+    found = {}
+    for coll in collections:
+        folder = root / coll
+        if folder.is_dir():
+            for path in folder.glob("*.npz"):
+                found[(coll, path.stem)] = path
+    return found
+
+
+def list_adbench(data_home=None, *, collection=None):
+    """Names of the ADBench datasets found in the data home.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        See :func:`get_data_home`; files are looked for in
+        ``<data_home>/adbench/<collection>/*.npz``.
+    collection : str, default=None
+        Only this collection (e.g. ``"Classical"``); all when None.
+
+    Returns
+    -------
+    names : list of str
+        File stems (``"6_cardio"``, ``"MVTec-AD_bottle"``) in ADBench's order;
+        empty when nothing is found. A name present in several collections
+        is listed once per collection as ``"<collection>/<name>"``.
+
+    Examples
+    --------
+    >>> from skrobustad.datasets import list_adbench
+    >>> list_adbench("/nonexistent")
+    []
+    """
+    _check_collection(collection)
+    root, _ = _adbench_root(data_home)
+    found = _found_files(root, collection)
+    stems = [name for _, name in found]
+    names = [name if stems.count(name) == 1 else f"{coll}/{name}" for coll, name in found]
+    return sorted(names, key=_sort_key)
+
+
+def _missing_home_message(root, origin):
+    return (
+        f"No ADBench data found: looked for <collection>/*.npz files in {root} "
+        f"(data home chosen by {origin}). Put ADBench's .npz files there "
+        f"(e.g. {root / 'Classical' / '6_cardio.npz'}), point {DATA_HOME_ENV} "
+        "(or data_home=..., or skrobustad-bench --data-home) at the folder that "
+        "holds 'adbench/', or pass download_if_missing=True to download from "
+        "ADBench's repository."
+    )
+
+
+def _resolve(name, root, origin, collection):
+    """Path of the file called ``name`` (with or without numeric prefix)."""
+    if "/" in name:
+        collection, name = name.split("/", 1)
+        _check_collection(collection)
+    found = _found_files(root, collection)
+    matches = [key for key in found if key[1] == name]
+    if not matches:
+        matches = [key for key in found if _short_name(key[1]) == _short_name(name)]
+    if len(matches) == 1:
+        return found[matches[0]]
+    if len(matches) > 1:
+        options = ", ".join(f"{c}/{n}" for c, n in sorted(matches))
+        raise ValueError(f"ADBench name {name!r} is ambiguous; use one of: {options}.")
+    if not found:
+        raise FileNotFoundError(_missing_home_message(root, origin))
+    raise ValueError(
+        f"Unknown ADBench dataset {name!r}: no such .npz file in {root}. Found: "
+        f"{', '.join(list_adbench(root.parent, collection=collection))}."
+    )
+
+
+def _download_target(name, root, collection):
+    """``(url, path)`` to download ``name``; only unambiguous names qualify."""
+    if "/" in name:
+        collection, name = name.split("/", 1)
+        _check_collection(collection)
+    if collection in (None, "Classical"):
+        matches = [n for n in ADBENCH_CLASSICAL if n == name or _short_name(n) == _short_name(name)]
+        if matches:
+            name, collection = matches[0], "Classical"
+    if collection is None:
+        raise ValueError(
+            f"{name!r} is not one of ADBench's Classical datasets; to download "
+            "another collection's file, pass collection=... and its exact name."
+        )
+    return ADBENCH_URL.format(collection=collection, name=name), root / collection / f"{name}.npz"
+
+
+def _download(url, path):
+    """Download ``url`` to ``path`` atomically (a partial file never remains)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            shutil.copyfileobj(response, out)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def load_adbench(
+    name, *, data_home=None, collection=None, return_X_y=False, download_if_missing=False
+):
+    """Load one ADBench dataset from its ``.npz`` file.
+
+    Parameters
+    ----------
+    name : str
+        Dataset name, with or without ADBench's numeric prefix and in any
+        case (``"cardio"``, ``"6_cardio"``, ``"ionosphere"``). A name found in
+        several collections takes the collection as ``"<collection>/<name>"``.
+    data_home : str or path-like, default=None
+        See :func:`get_data_home`; the file is
+        ``<data_home>/adbench/<collection>/<name>.npz``.
+    collection : str, default=None
+        Restrict the search to one collection (``"Classical"``,
+        ``"CV_by_ResNet18"``, ...).
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a :class:`~sklearn.utils.Bunch`.
+    download_if_missing : bool, default=False
+        When the file is missing, download it from ADBench's public
+        repository (``ADBENCH_URL``) into the data home. Classical datasets
+        are found by short name; files of other collections need
+        ``collection`` and their exact name.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (ndarray of shape (n_samples, n_features), float64),
+        ``target`` (ndarray of shape (n_samples,), 1 = anomaly, 0 = normal),
+        ``name``, ``collection``, ``filename`` and ``DESCR``.
+    (X, y) : tuple of ndarray
+        When ``return_X_y`` is True.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no ADBench file is found in the data home (the message says
+        where it looked and how to point to the data).
+    ValueError
+        When ``name`` matches no file found (the message lists those found)
+        or the file is not an ADBench dataset.
+
+    Examples
+    --------
+    >>> from skrobustad.datasets import load_adbench
+    >>> X, y = load_adbench("cardio", return_X_y=True)  # doctest: +SKIP
+    >>> X.shape, y.mean().round(3)  # doctest: +SKIP
+    ((1831, 21), np.float64(0.096))
+    """
+    _check_collection(collection)
+    root, origin = _adbench_root(data_home)
+    try:
+        path = _resolve(name, root, origin, collection)
+    except (FileNotFoundError, ValueError) as exc:
+        if not download_if_missing or "ambiguous" in str(exc):
+            raise
+        url, path = _download_target(name, root, collection)
+        _download(url, path)
+    X, y = _read_npz(path)
+    if return_X_y:
+        return X, y
+    return Bunch(
+        data=X,
+        target=y,
+        name=path.stem,
+        collection=path.parent.name,
+        filename=str(path),
+        DESCR=(
+            f"ADBench dataset {path.stem} ({path.parent.name}): {X.shape[0]} samples, "
+            f"{X.shape[1]} features, {int(y.sum())} anomalies ({y.mean():.2%}); "
+            "target 1 = anomaly."
+        ),
+    )
+
+
+def _read_npz(path):
+    with np.load(path, allow_pickle=False) as npz:
+        if "X" not in npz or "y" not in npz:
+            raise ValueError(
+                f"{path} is not an ADBench file: expected arrays 'X' and 'y', found "
+                f"{sorted(npz.files)}."
+            )
+        X = np.asarray(npz["X"], dtype=np.float64)
+        y = np.asarray(npz["y"])
+    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
+        raise ValueError(f"{path}: X must be 2-D and y 1-D with one label per row.")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError(f"{path}: y must hold 1 (anomaly) and 0 (normal) only.")
+    return X, y.astype(np.int64)

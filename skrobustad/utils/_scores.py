@@ -1,0 +1,28 @@
+"""The threshold rule shared by every skrobustad outlier detector."""
+
+import numpy as np
+
+
+def offset_from_anomaly_scores(anomaly_scores, contamination):
+    """``offset_`` such that ``decision_function = score_samples - offset_``.
+
+    Parameters
+    ----------
+    anomaly_scores : ndarray of shape (n_samples,)
+        Training anomaly scores (higher = more abnormal, i.e. the negated
+        ``score_samples``).
+    contamination : "auto" or float in (0, 0.5]
+        A float puts ``offset_`` at the ``100 * contamination`` percentile of
+        the training ``score_samples``. ``"auto"`` uses Tukey's fence: a
+        sample is an outlier when its anomaly score exceeds
+        ``Q3 + 1.5 * (Q3 - Q1)`` of the training anomaly scores.
+
+    Returns
+    -------
+    offset : float
+    """
+    anomaly_scores = np.asarray(anomaly_scores, dtype=np.float64)
+    if isinstance(contamination, str) and contamination == "auto":
+        q1, q3 = np.percentile(anomaly_scores, [25.0, 75.0])
+        return -float(q3 + 1.5 * (q3 - q1))
+    return float(np.percentile(-anomaly_scores, 100.0 * contamination))

@@ -1,0 +1,267 @@
+"""Loaders and generators of skrobustad.datasets (local files only, no network)."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skrobustad.datasets import (
+    ADBENCH_URL,
+    _adbench,
+    get_data_home,
+    list_adbench,
+    load_adbench,
+    load_breast_cancer_anomaly,
+    load_digits_anomaly,
+    load_embedded,
+    load_wine_anomaly,
+    make_contaminated_split,
+    mask_labels,
+)
+
+
+def _write_npz(path, n=40, n_features=3, n_anomalies=4, seed=0, **extra):
+    rng = np.random.RandomState(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    y = np.r_[np.zeros(n - n_anomalies, dtype=int), np.ones(n_anomalies, dtype=int)]
+    arrays = {"X": rng.normal(size=(n, n_features)), "y": y, **extra}
+    np.savez(path, **arrays)
+    return arrays
+
+
+@pytest.fixture
+def fake_home(tmp_path):
+    """A data home with two Classical files and one CV file."""
+    root = tmp_path / "adbench"
+    _write_npz(root / "Classical" / "6_cardio.npz", n=50, n_anomalies=5)
+    _write_npz(root / "Classical" / "18_Ionosphere.npz", n=30, n_anomalies=10, seed=1)
+    _write_npz(root / "CV_by_ResNet18" / "MVTec-AD_bottle.npz", n=20, n_features=8)
+    return tmp_path
+
+
+# ------------------------------------------------------------------ data home
+def test_data_home_precedence(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKROBUSTAD_DATA_HOME", str(tmp_path / "env"))
+    assert get_data_home(tmp_path / "arg") == tmp_path / "arg"
+    assert get_data_home() == tmp_path / "env"
+    monkeypatch.delenv("SKROBUSTAD_DATA_HOME")
+    assert get_data_home() == Path("~/skrobustad_data").expanduser()
+    assert not (tmp_path / "arg").exists()  # reading never creates folders
+
+
+# -------------------------------------------------------------------- ADBench
+def test_list_adbench(fake_home, tmp_path):
+    assert list_adbench(fake_home) == ["6_cardio", "18_Ionosphere", "MVTec-AD_bottle"]
+    assert list_adbench(fake_home, collection="Classical") == ["6_cardio", "18_Ionosphere"]
+    assert list_adbench(tmp_path / "missing") == []
+    with pytest.raises(ValueError, match="Unknown ADBench collection"):
+        list_adbench(fake_home, collection="Tabular")
+
+
+@pytest.mark.parametrize("name", ["6_cardio", "cardio", "CARDIO", "Classical/cardio"])
+def test_load_adbench_names(fake_home, name):
+    data = load_adbench(name, data_home=fake_home)
+    assert data.name == "6_cardio" and data.collection == "Classical"
+    assert data.data.shape == (50, 3) and data.data.dtype == np.float64
+    assert data.target.sum() == 5 and "target 1 = anomaly" in data.DESCR
+    X, y = load_adbench(name, data_home=fake_home, return_X_y=True)
+    np.testing.assert_array_equal(X, data.data)
+    np.testing.assert_array_equal(y, data.target)
+
+
+def test_load_adbench_env_and_lowercase(fake_home, monkeypatch):
+    monkeypatch.setenv("SKROBUSTAD_DATA_HOME", str(fake_home))
+    assert load_adbench("ionosphere").data.shape == (30, 3)
+    assert load_adbench("MVTec-AD_bottle").collection == "CV_by_ResNet18"
+
+
+def test_load_adbench_unknown_name_lists_found(fake_home):
+    with pytest.raises(ValueError, match="Unknown ADBench dataset 'satellite'") as info:
+        load_adbench("satellite", data_home=fake_home)
+    assert "6_cardio, 18_Ionosphere, MVTec-AD_bottle" in str(info.value)
+
+
+def test_load_adbench_missing_home_says_where(tmp_path, monkeypatch):
+    monkeypatch.delenv("SKROBUSTAD_DATA_HOME", raising=False)
+    with pytest.raises(FileNotFoundError) as info:
+        load_adbench("cardio", data_home=tmp_path / "nowhere")
+    message = str(info.value)
+    assert str(tmp_path / "nowhere" / "adbench") in message
+    assert "SKROBUSTAD_DATA_HOME" in message and "download_if_missing" in message
+
+
+def test_load_adbench_ambiguous_and_invalid_files(fake_home):
+    _write_npz(fake_home / "adbench" / "CV_by_ViT" / "MVTec-AD_bottle.npz")
+    with pytest.raises(ValueError, match="ambiguous"):
+        load_adbench("MVTec-AD_bottle", data_home=fake_home)
+    assert load_adbench("CV_by_ViT/MVTec-AD_bottle", data_home=fake_home).collection == "CV_by_ViT"
+    assert "CV_by_ViT/MVTec-AD_bottle" in list_adbench(fake_home)
+
+    np.savez(fake_home / "adbench" / "Classical" / "1_bad.npz", X=np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="expected arrays 'X' and 'y'"):
+        load_adbench("bad", data_home=fake_home)
+    np.savez(fake_home / "adbench" / "Classical" / "2_multi.npz", X=np.zeros((3, 2)), y=[0, 1, 2])
+    with pytest.raises(ValueError, match="1 \\(anomaly\\) and 0 \\(normal\\)"):
+        load_adbench("multi", data_home=fake_home)
+
+
+def test_download_if_missing_uses_adbench_url(tmp_path, monkeypatch):
+    """The download path, with urlopen replaced: no network is touched."""
+    buffer = io.BytesIO()
+    np.savez(buffer, X=np.ones((4, 2)), y=np.array([0, 0, 0, 1]))
+    requested = []
+
+    def fake_urlopen(url, timeout):
+        requested.append(url)
+        return io.BytesIO(buffer.getvalue())
+
+    monkeypatch.setattr(_adbench.urllib.request, "urlopen", fake_urlopen)
+    with pytest.raises(FileNotFoundError):
+        load_adbench("thyroid", data_home=tmp_path)
+    assert requested == []
+    X, y = load_adbench("thyroid", data_home=tmp_path, return_X_y=True, download_if_missing=True)
+    assert requested == [ADBENCH_URL.format(collection="Classical", name="38_thyroid")]
+    assert (tmp_path / "adbench" / "Classical" / "38_thyroid.npz").is_file()
+    assert X.shape == (4, 2) and y.tolist() == [0, 0, 0, 1]
+    assert not list((tmp_path / "adbench" / "Classical").glob("*.part"))
+    with pytest.raises(ValueError, match="not one of ADBench's Classical datasets"):
+        load_adbench("nonsense", data_home=tmp_path, download_if_missing=True)
+
+
+@pytest.mark.data
+def test_real_adbench_files(data_home):
+    names = list_adbench(data_home, collection="Classical")
+    assert len(names) == 20 and "6_cardio" in names
+    X, y = load_adbench("cardio", data_home=data_home, return_X_y=True)
+    assert X.shape == (1831, 21) and int(y.sum()) == 176
+    assert load_adbench("shuttle", data_home=data_home).data.dtype == np.float64
+
+
+# ------------------------------------------------------------------- embedded
+@pytest.mark.parametrize(
+    "loader, shape, n_anomalies",
+    [
+        (load_digits_anomaly, (198, 64), 20),
+        (load_breast_cancer_anomaly, (397, 30), 40),
+        (load_wine_anomaly, (132, 13), 13),
+    ],
+)
+def test_embedded_tasks(loader, shape, n_anomalies):
+    data = loader()
+    assert data.data.shape == shape and int(data.target.sum()) == n_anomalies
+    assert set(np.unique(data.target)) == {0, 1}
+    assert len(data.feature_names) == shape[1]
+    X, y = loader(return_X_y=True)
+    np.testing.assert_array_equal(X, data.data)  # fixed default seed: a fixed dataset
+    X_other, _ = loader(random_state=1, return_X_y=True)
+    assert not np.array_equal(X, X_other)
+
+
+def test_embedded_options():
+    X, y = load_digits_anomaly(normal_class=7, contamination=0.2, return_X_y=True)
+    assert int((y == 0).sum()) == 179 and int(y.sum()) == round(0.2 * 179 / 0.8)
+    _, y = load_breast_cancer_anomaly(contamination=None, return_X_y=True)
+    assert y.shape == (569,) and int(y.sum()) == 212
+    with pytest.raises(ValueError, match="has only 212"):
+        load_breast_cancer_anomaly(contamination=0.5)
+    with pytest.raises(ValueError, match="normal_class"):
+        load_digits_anomaly(normal_class=10)
+    assert load_embedded("embedded:wine").data.shape == (132, 13)
+    X, y = load_embedded("digits-classes", return_X_y=True)
+    assert X.shape == (1797, 64) and set(np.unique(y)) == set(range(10))
+    with pytest.raises(ValueError, match="available: breast_cancer, digits"):
+        load_embedded("iris")
+
+
+# ----------------------------------------------------------------- generators
+@pytest.fixture(scope="module")
+def cancer():
+    return load_breast_cancer_anomaly(contamination=None, return_X_y=True)  # 357 + 212
+
+
+def test_contaminated_split_natural(cancer):
+    X, y = cancer
+    X_train, X_test, y_train, y_test = make_contaminated_split(X, y, random_state=0)
+    assert len(y_test) == 171 and len(y_train) == 398  # 30% / 70%, stratified
+    assert int(y_test.sum()) == 64 and int(y_train.sum()) == 148
+    assert X_train.shape == (398, 30) and X_test.shape == (171, 30)
+    # the rows stay paired with their labels
+    rows = {tuple(row): label for row, label in zip(X, y)}
+    assert all(rows[tuple(row)] == label for row, label in zip(X_test, y_test))
+
+
+@pytest.mark.parametrize(
+    "contamination, n_normal, n_anomalous",
+    [
+        (0.0, 250, 0),  # clean training part
+        (0.05, 250, 13),  # round(0.05 * 250 / 0.95) = 13 anomalies, every normal
+        (0.5, 148, 148),  # above the natural 37%: every anomaly, fewer normals
+    ],
+)
+def test_contaminated_split_exact_counts(cancer, contamination, n_normal, n_anomalous):
+    X, y = cancer
+    _, _, y_train, y_test = make_contaminated_split(
+        X, y, contamination=contamination, random_state=0
+    )
+    assert int((y_train == 0).sum()) == n_normal and int(y_train.sum()) == n_anomalous
+    # the test part does not depend on the training contamination
+    _, _, _, y_test_natural = make_contaminated_split(X, y, random_state=0)
+    np.testing.assert_array_equal(y_test, y_test_natural)
+
+
+def test_contaminated_split_cap_and_determinism(cancer):
+    X, y = cancer
+    a = make_contaminated_split(X, y, max_train_samples=100, contamination=0.1, random_state=3)
+    b = make_contaminated_split(X, y, max_train_samples=100, contamination=0.1, random_state=3)
+    c = make_contaminated_split(X, y, max_train_samples=100, contamination=0.1, random_state=4)
+    for first, second in zip(a, b):
+        np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(a[0], c[0])
+    y_train = a[2]
+    assert int((y_train == 0).sum()) == 63  # round(100 * 250/398) normals kept
+    assert int(y_train.sum()) == 7  # round(0.1 * 63 / 0.9)
+    with pytest.raises(ValueError, match="1 \\(anomaly\\) and 0 \\(normal\\)"):
+        make_contaminated_split(X, np.where(y == 1, 1, -1))
+    with pytest.raises(ValueError, match="contamination"):
+        make_contaminated_split(X, y, contamination=1.0)
+
+
+def test_contaminated_split_accepts_lists():
+    X = [[float(i)] for i in range(20)]
+    y = [0] * 16 + [1] * 4
+    X_train, X_test, y_train, y_test = make_contaminated_split(X, y, test_size=0.25, random_state=0)
+    assert len(X_train) == 15 and len(X_test) == 5 and int(y_test.sum()) == 1
+
+
+def test_mask_labels_counts_and_fractions():
+    y = np.r_[np.zeros(190, dtype=int), np.ones(10, dtype=int)]
+    yp = mask_labels(y, labeled_anomalies=0.2, random_state=0)
+    assert yp.dtype == np.int8
+    assert [int((yp == c).sum()) for c in (1, 0, -1)] == [2, 2, 196]
+    # labeled entries keep their true label
+    assert np.all(y[yp == 1] == 1) and np.all(y[yp == 0] == 0)
+    yp = mask_labels(y, labeled_anomalies=3, labeled_normals=0.5, random_state=0)
+    assert [int((yp == c).sum()) for c in (1, 0)] == [3, 95]
+    yp = mask_labels(y, labeled_anomalies=0.01, labeled_normals=0, random_state=0)
+    assert [int((yp == c).sum()) for c in (1, 0)] == [1, 0]  # at least one
+    yp = mask_labels(y, labeled_anomalies=0, labeled_normals=1.0, random_state=0)
+    assert [int((yp == c).sum()) for c in (1, 0)] == [0, 190]
+
+
+def test_mask_labels_determinism_and_errors():
+    y = np.r_[np.zeros(90, dtype=int), np.ones(10, dtype=int)]
+    np.testing.assert_array_equal(
+        mask_labels(y, labeled_anomalies=5, random_state=1),
+        mask_labels(y, labeled_anomalies=5, random_state=1),
+    )
+    assert not np.array_equal(
+        mask_labels(y, labeled_anomalies=5, random_state=1),
+        mask_labels(y, labeled_anomalies=5, random_state=2),
+    )
+    with pytest.raises(ValueError, match="labeled_anomalies=11 asks for more"):
+        mask_labels(y, labeled_anomalies=11)
+    with pytest.raises(ValueError, match="labeled_normals"):
+        mask_labels(y, labeled_normals="all")
+    with pytest.raises(ValueError, match="labeled_anomalies"):
+        mask_labels(y, labeled_anomalies=1.5)
