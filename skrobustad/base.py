@@ -278,6 +278,11 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _new_module(self, data):
         """Build the module on ``device_`` and run ``_initialize_module``."""
+        if getattr(self, "batch_norm", False) and len(data) < 2:
+            raise ValueError(
+                f"{type(self).__name__} with batch_norm=True needs at least 2 training "
+                f"samples; got {len(data)} sample. Use batch_norm=False for one sample."
+            )
         module = self._build_module(data.tensors["X"].shape[1])
         module = module.to(device=self.device_, dtype=self._torch_dtype)
         self._initialize_module(module, data)

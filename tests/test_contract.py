@@ -225,7 +225,10 @@ def test_warm_start_continues_training(blobs, device):
     from skrobustad import AutoEncoder
 
     X, _ = blobs
-    est = AutoEncoder(hidden_dims=(4, 2), max_epochs=5, random_state=0, device=device)
+    est = AutoEncoder(
+        hidden_dims=(4, 2), batch_norm=False, dropout=0.0, max_epochs=5, random_state=0,
+        device=device,
+    )
     cold = est.fit(X).loss_curve_
     est.set_params(warm_start=True)
     warm = est.fit(X).loss_curve_
