@@ -55,7 +55,10 @@ print(f"test: {test.size} digits, {np.sum(digit_test == NORMAL)} of them 8s")
 # Same dense architecture (two encoder layers, a 32-d code) and training
 # budget. The autoencoder leaves the labeled anomalies out of training, as
 # it should; AE-SAD uses them.
-params = dict(hidden_dims=(64, 32), max_epochs=300, batch_size=32, random_state=0)
+params = dict(
+    hidden_dims=(64, 32), batch_norm=False, dropout=0.0, max_epochs=300, batch_size=32,
+    random_state=0,
+)
 aesad = AESAD(scale=False, **params).fit(X_train, y_partial=y_partial)
 ae = AutoEncoder(**params).fit(X_train, y_partial=y_partial)
 print(f"AE-SAD's lambda (weight of one labeled anomaly): {aesad.anomaly_weight_:.2f}")

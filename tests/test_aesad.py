@@ -343,7 +343,11 @@ def test_aesad_beats_the_autoencoder_on_anomalies_it_can_reconstruct(device):
     X_test = np.r_[arc(200, 0.0, 1.5), arc(50, 1.6, 1.9)]
     y_test = np.r_[np.zeros(200), np.ones(50)]
     scaler = MinMaxScaler().fit(X_train)
-    params = dict(hidden_dims=(32, 16), max_epochs=60, batch_size=32, random_state=0, device=device)
+    # the same network for both (AESAD's architecture defaults)
+    params = dict(
+        hidden_dims=(32, 16), batch_norm=False, dropout=0.0, max_epochs=60, batch_size=32,
+        random_state=0, device=device,
+    )
     aesad = AESAD(**params).fit(X_train, y_partial=y_partial)
     ae = AutoEncoder(**params).fit(scaler.transform(X_train), y_partial=y_partial)
     aesad_auc = _auc(aesad, X_test, y_test)
@@ -363,7 +367,8 @@ def test_aesad_beats_the_autoencoder_on_polluted_digits(device):
     split = aesad_polluted_split(X, y, random_state=0, pollution=0.125)
     scaler = MinMaxScaler().fit(split.X_train)
     params = dict(
-        hidden_dims=(64, 32), max_epochs=200, batch_size=32, random_state=0, device=device
+        hidden_dims=(64, 32), batch_norm=False, dropout=0.0, max_epochs=200, batch_size=32,
+        random_state=0, device=device,
     )
     aesad = AESAD(**params).fit(split.X_train, y_partial=split.y_partial_train)
     ae = AutoEncoder(**params).fit(scaler.transform(split.X_train), y_partial=split.y_partial_train)
@@ -488,6 +493,8 @@ def test_polluted_digits_reproduction(smoke, device):
             scaler = MinMaxScaler().fit(split.X_train)
             params = dict(
                 hidden_dims=(64, 32),
+                batch_norm=False,
+                dropout=0.0,
                 max_epochs=200,
                 batch_size=32,
                 random_state=seed,

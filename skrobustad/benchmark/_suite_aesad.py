@@ -24,12 +24,10 @@ embedded digits at pollution 0.25%, 0.5%, 2.5%, 5% and 12.5%.
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, clone
-from sklearn.datasets import load_digits
 from sklearn.svm import OneClassSVM
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..datasets import EMBEDDED_DATASETS
 from ..utils._validation import LABEL_ANOMALY, LABEL_NORMAL
 from ._registry import Method, Split, Suite, register_method, register_protocol, register_suite
 
@@ -189,42 +187,6 @@ register_protocol("aesad-table2", aesad_table2_split)
 register_protocol("aesad-polluted", aesad_polluted_split)
 
 
-def load_digits_classes(*, return_X_y=False):
-    """scikit-learn's 8x8 digits with their *class* labels (0..9) as target.
-
-    The polluted protocol needs to know which digit is which; the embedded
-    ``digits`` task only says normal or not. Registered as the embedded
-    dataset ``"embedded:digits-classes"`` for the benchmark runner.
-
-    Parameters
-    ----------
-    return_X_y : bool, default=False
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch` or tuple ``(X, y)``
-        ``data`` (1797 x 64, pixel values 0..16, float64) and ``target``
-        (the digit).
-    """
-    digits = load_digits()
-    X, y = digits.data.astype(np.float64), digits.target.astype(np.int64)
-    if return_X_y:
-        return X, y
-    return Bunch(
-        data=X,
-        target=y,
-        feature_names=np.asarray(digits.feature_names, dtype=object),
-        name="digits-classes",
-        DESCR="scikit-learn's 8x8 digits, 1797 samples, 64 features; target = the digit "
-        "(class labels, not anomaly labels: for the aesad-polluted protocol).",
-    )
-
-
-# The runner loads "embedded:<name>" from this table; the multi-class digits
-# are added here until the datasets module ships them itself.
-EMBEDDED_DATASETS.setdefault("digits-classes", load_digits_classes)
-
-
 # ----------------------------------------------------------------------- methods
 
 
@@ -323,9 +285,13 @@ def _make_aesad(random_state):
 def _make_autoencoder(random_state):
     from ..detectors import AutoEncoder
 
+    # the paper's AE baseline: AE-SAD's own network (no batch norm, no
+    # dropout) trained on the normals
     return _SizedBatches(
         AutoEncoder(
             hidden_dims=BENCH_HIDDEN_DIMS,
+            batch_norm=False,
+            dropout=0.0,
             max_epochs=BENCH_EPOCHS,
             random_state=random_state,
             device="cpu",
