@@ -2,10 +2,11 @@
 
 from .base import BaseDeepDetector
 from .detectors import AESAD, MAF, AutoEncoder, DeepSVDD, RobustAE
+from .wrappers import IAD
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
-    "AESAD", "AutoEncoder", "BaseDeepDetector", "DeepSVDD", "MAF", "RobustAE",
+    "AESAD", "AutoEncoder", "BaseDeepDetector", "DeepSVDD", "IAD", "MAF", "RobustAE",
     "__version__",
 ]

@@ -1,0 +1,628 @@
+"""Iterative Anomaly Detection: importance re-weighting around any detector.
+
+IAD (Kim et al., "An Iterative Method for Unsupervised Robust Anomaly
+Detection under Data Contamination", IEEE TNNLS) fits a base detector
+several times. After each round the training samples are re-weighted by a
+sigmoid of their anomaly scores (Eqs. 12-14 of the paper), so that likely
+anomalies teach the next round less; the round whose scores moved least
+across the median (the termination value ``h``, Eqs. 15-16) is kept.
+
+The wrapper is model-agnostic: it needs only ``fit(X, sample_weight=...)``
+and ``score_samples`` (higher = more normal) from the base estimator, so it
+imports no deep learning framework itself.
+"""
+
+import copy
+import numbers
+import warnings
+
+import numpy as np
+from scipy.special import expit
+from scipy.stats import rankdata
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
+from sklearn.ensemble import BaseEnsemble
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    has_fit_parameter,
+    validate_data,
+)
+
+from ..exceptions import ConstantScoresWarning, LabelsIgnoredWarning
+
+__all__ = ["IAD", "importance_weights", "median_crossings", "otsu_contamination"]
+
+_LABEL_ANOMALY = 1
+_LABEL_NORMAL = 0
+
+
+def importance_weights(anomaly_scores, *, tau=0.25, beta=None):
+    """Importance weights of the IAD update rule (Kim et al., Eqs. 12-14).
+
+    ``w_i = 1 / (1 + exp(alpha * (s_i - beta)))`` with
+    ``alpha = 1 / (tau * min(beta - s_min, s_max - beta))``: the sample with
+    the lowest (highest) anomaly score gets a weight near 1 (near 0) and a
+    sample scored exactly ``beta`` gets 0.5. Nothing is clipped, so weights
+    of far outliers reach 0 (and of the most normal samples, 1) to machine
+    precision.
+
+    Parameters
+    ----------
+    anomaly_scores : array-like of shape (n_samples,)
+        Anomaly scores, higher = more abnormal.
+    tau : float > 0, default=0.25
+        Temperature; the paper uses ``1 / tau = 4``. Smaller values give
+        harder (closer to 0 / 1) weights.
+    beta : float or None, default=None
+        Score at which the weight is 0.5; ``None`` is the median (Eq. 14).
+
+    Returns
+    -------
+    weights : ndarray of shape (n_samples,)
+        Weights in [0, 1]. Constant scores give weights of 1 (nothing to
+        tell the samples apart).
+    """
+    s = np.asarray(anomaly_scores, dtype=np.float64)
+    if beta is None:
+        beta = np.median(s)
+    s_min, s_max = s.min(), s.max()
+    spread = min(beta - s_min, s_max - beta)
+    if not spread > 0:
+        # more than half of the samples tie at one end: use the other side
+        spread = max(beta - s_min, s_max - beta)
+    if not (np.isfinite(spread) and spread > 0):
+        return np.ones_like(s)
+    alpha = 1.0 / (tau * spread)
+    return expit(-alpha * (s - beta))
+
+
+def median_crossings(previous_scores, scores):
+    """Termination value ``h``: samples whose rank crossed the median (Eqs. 15-16).
+
+    Samples are ranked by anomaly score in ascending order (rank 1 = most
+    normal; tied scores share their average rank). A sample counts when its
+    rank is below ``ceil(n / 2)`` in one round and above it in the other.
+
+    Parameters
+    ----------
+    previous_scores, scores : array-like of shape (n_samples,)
+        Anomaly scores of the same samples in rounds ``t - 1`` and ``t``.
+
+    Returns
+    -------
+    h : int
+    """
+    previous = rankdata(previous_scores, method="average")
+    current = rankdata(scores, method="average")
+    half = np.ceil(len(current) / 2)
+    crossed = ((current < half) & (previous > half)) | ((current > half) & (previous < half))
+    return int(np.count_nonzero(crossed))
+
+
+def otsu_contamination(anomaly_scores):
+    """Estimate the fraction of anomalies by Otsu's threshold on the scores.
+
+    The threshold maximises the between-class variance of the two groups of
+    scores it separates (Otsu, 1979), searched exactly over the sorted
+    scores; the estimate is the fraction of samples above it, clipped to
+    ``[1 / n_samples, 0.5]``.
+
+    Parameters
+    ----------
+    anomaly_scores : array-like of shape (n_samples,)
+        Anomaly scores, higher = more abnormal.
+
+    Returns
+    -------
+    contamination : float
+    """
+    s = np.sort(np.asarray(anomaly_scores, dtype=np.float64))
+    n = s.shape[0]
+    if n < 2 or not s[-1] > s[0]:
+        return 0.5 if n < 2 else 1.0 / n
+    # split after position k - 1: the low group is s[:k], k = 1..n-1, only
+    # where consecutive scores differ
+    k = np.flatnonzero(np.diff(s) > 0) + 1
+    centred = s - s.mean()
+    low_sum = np.cumsum(centred)[k - 1]
+    # between-class variance up to constant factors: S_low^2 / (k (n - k))
+    between = low_sum**2 / (k * (n - k))
+    n_low = k[np.argmax(between)]
+    return float(np.clip((n - n_low) / n, 1.0 / n, 0.5))
+
+
+class _MedianScaledEnsemble:
+    """Average of detectors whose anomaly scores are scaled to median 1.
+
+    The ensemble of Table V of the IAD paper. Member ``k``'s anomaly score
+    ``a_k`` is divided by its median on the training data; members whose
+    training scores are not all positive (e.g. negative log-likelihoods) are
+    first shifted so that their training minimum is 0.
+    """
+
+    def __init__(self, estimators, X):
+        self.estimators_ = list(estimators)
+        self.shifts_ = np.zeros(len(self.estimators_))
+        self.scales_ = np.ones(len(self.estimators_))
+        for k, est in enumerate(self.estimators_):
+            a = -est.score_samples(X)
+            shift = 0.0 if a.min() >= 0 else a.min()
+            median = np.median(a - shift)
+            self.shifts_[k] = shift
+            self.scales_[k] = median if median > 0 else 1.0
+
+    def score_samples(self, X):
+        anomaly = np.zeros(X.shape[0])
+        for est, shift, scale in zip(self.estimators_, self.shifts_, self.scales_):
+            anomaly += (-est.score_samples(X) - shift) / scale
+        return -anomaly / len(self.estimators_)
+
+
+class IAD(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Iterative importance re-weighting of a detector on contaminated data.
+
+    IAD (Kim et al.) turns any outlier detector whose ``fit`` accepts
+    ``sample_weight`` into one that is robust to anomalies in its training
+    data. Round 0 fits the estimator as usual. Each following round fits a
+    new copy with the importance weights
+
+    ``w_i = 1 / (1 + exp(alpha * (s_i - beta)))``,
+    ``alpha = 1 / (tau * min(beta - s_min, s_max - beta))``
+
+    computed from the previous round's anomaly scores ``s`` (the negated
+    ``score_samples``), ``beta`` being their median (Eqs. 12-14). After each
+    round ``t >= 1`` the termination value ``h(t)``, the number of samples
+    whose rank crossed the median between rounds ``t - 1`` and ``t``
+    (Eqs. 15-16), is recorded; after ``max_iter`` rounds the round with the
+    smallest ``h`` becomes ``estimator_`` (ties: the earliest).
+
+    Read more in the :ref:`User Guide <iad>`.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        An outlier detector with ``fit(X, sample_weight=...)`` and
+        ``score_samples`` (higher = more normal): skrobustad's deep
+        detectors, :class:`~sklearn.ensemble.IsolationForest`,
+        :class:`~sklearn.svm.OneClassSVM`, ... Each round fits a clone (or,
+        with ``warm_start``, a copy of the previous round). ``None`` uses
+        ``IsolationForest(random_state=...)``, which needs no deep learning
+        framework and is fast (its ``sample_weight`` drives which samples
+        each tree is grown on).
+    max_iter : int, default=15
+        Number of re-weighted rounds ``T`` after the unweighted round 0, so
+        the estimator is fitted ``max_iter + 1`` times (``n_estimators``
+        times as many for an ensemble). The paper uses 15 on tabular data
+        and 10 on images. ``0`` fits the plain estimator.
+    tau : float > 0, default=0.25
+        Temperature of the weight update; the paper's ``1 / tau = 4``.
+    beta : {"median", "estimate"} or float in (0, 0.5], default="median"
+        Where a sample's weight is 0.5. ``"median"``: the median anomaly
+        score (the paper; it implicitly treats half of the data as
+        suspicious). ``"estimate"``: the ``1 - c`` quantile of the scores,
+        ``c`` being the fraction of anomalies estimated each round from the
+        scores by Otsu's threshold (see
+        :func:`~skrobustad.wrappers.otsu_contamination`; beyond
+        the paper). A float ``c``: the ``1 - c`` quantile for a known
+        contamination ``c``.
+    selection : {"min_h", "last"}, default="min_h"
+        Which round becomes ``estimator_``: the smallest termination value
+        ``h`` (the paper) or the last round.
+    warm_start : bool, default=False
+        If False each round trains a fresh clone of ``estimator`` from
+        scratch. If True, rounds ``t >= 1`` continue training the previous
+        round's model: a copy of it with its own ``warm_start=True``
+        (skrobustad's deep detectors, :class:`~sklearn.linear_model.SGDOneClassSVM`).
+        Estimators without a ``warm_start`` parameter, and ensembles such
+        as :class:`~sklearn.ensemble.IsolationForest` (whose ``warm_start``
+        adds trees instead of refitting), raise ``ValueError``.
+    round_params : dict or None, default=None
+        Estimator parameters changed for the re-weighted rounds ``t >= 1``,
+        e.g. ``{"max_epochs": 10}`` to warm-start with short rounds.
+    n_estimators : int, default=1
+        Models per round. Above 1, the ensemble variant of the paper's
+        Table V: each model is fitted on its own random subsample of the
+        training data (drawn once, kept for all rounds) and the anomaly
+        scores of the models, each scaled to median 1 on the training data,
+        are averaged.
+    max_samples : "auto", int or float in (0, 1], default="auto"
+        Size of each model's subsample: ``"auto"`` is all samples for a
+        single model and 80% (the paper) for an ensemble; a float is a
+        fraction of the training samples, an int a count.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        Sets ``offset_`` from the selected round's training scores: a float
+        ``c`` is the ``100 * c`` percentile of ``score_samples``; ``"auto"``
+        is Tukey's fence of skrobustad's detectors (a sample is an outlier
+        when its anomaly score exceeds ``Q3 + 1.5 * (Q3 - Q1)``).
+    random_state : int, RandomState instance or None, default=None
+        Draws the ensemble's subsamples and, when not None (or for an
+        ensemble), the ``random_state`` of every model (model ``k`` keeps
+        the same seed in every round, so rounds differ by their weights
+        only). ``None`` with one model keeps the estimator's own
+        ``random_state``.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted model of the selected round (for ``n_estimators > 1``,
+        an object averaging the round's models; they are in
+        ``estimator_.estimators_``).
+    round_estimators_ : list of estimator objects
+        The fitted model of every round, ``round_estimators_[t]`` for round
+        ``t`` (see :meth:`staged_score_samples`).
+    best_iter_ : int
+        Index of the selected round (0 is the unweighted fit).
+    n_iter_ : int
+        Number of rounds fitted, ``max_iter + 1``.
+    termination_values_ : ndarray of shape (n_iter_,)
+        ``h(t)``; ``termination_values_[0]`` is NaN (no previous round).
+    round_scores_ : ndarray of shape (n_iter_, n_samples)
+        ``score_samples`` of the training data after each round (higher =
+        more normal).
+    round_weights_ : ndarray of shape (n_iter_, n_samples)
+        Importance weights each round was trained with (row 0 is all ones);
+        the estimator received them multiplied by the user's
+        ``sample_weight``.
+    sample_weight_ : ndarray of shape (n_samples,)
+        Importance weights computed from the selected round's scores, in
+        [0, 1]: how normal IAD judges each training sample (low = likely
+        anomaly).
+    contamination_ : float
+        Fraction of anomalies in the training data estimated from the
+        selected round's scores by Otsu's threshold (beyond the paper).
+    offset_ : float
+        ``decision_function = score_samples - offset_`` (see
+        ``contamination``).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.semi_supervised.SelfTrainingClassifier : the same wrapper
+        pattern for pseudo-labelling classifiers.
+
+    Notes
+    -----
+    Samples labeled in ``y_partial`` keep a fixed importance weight: 1 for
+    known normals; known anomalies get 1 when the estimator's ``fit`` takes
+    ``y_partial`` (it decides what to do with them, e.g. leaves them out)
+    and 0 otherwise. Their scores still enter the statistics of the update.
+
+    References
+    ----------
+    M. Kim, J. Yu, J. Kim, T.-H. Oh and J. K. Choi, "An Iterative Method
+    for Unsupervised Robust Anomaly Detection under Data Contamination",
+    IEEE Transactions on Neural Networks and Learning Systems, 2023.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import IsolationForest
+    >>> from skrobustad import IAD
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.r_[rng.normal(size=(300, 2)), rng.uniform(-6, 6, size=(30, 2))]
+    >>> iad = IAD(IsolationForest(n_estimators=50), max_iter=5, random_state=0).fit(X)
+    >>> iad.round_weights_.shape
+    (6, 330)
+    >>> bool(iad.sample_weight_[:300].mean() > iad.sample_weight_[300:].mean())
+    True
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "score_samples"]), None],
+        "max_iter": [Interval(numbers.Integral, 0, None, closed="left")],
+        "tau": [Interval(numbers.Real, 0, None, closed="neither")],
+        "beta": [
+            StrOptions({"median", "estimate"}),
+            Interval(numbers.Real, 0, 0.5, closed="right"),
+        ],
+        "selection": [StrOptions({"min_h", "last"})],
+        "warm_start": ["boolean"],
+        "round_params": [dict, None],
+        "n_estimators": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_samples": [
+            StrOptions({"auto"}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Interval(numbers.Real, 0, 1, closed="right"),
+        ],
+        "contamination": [
+            StrOptions({"auto"}),
+            Interval(numbers.Real, 0, 0.5, closed="right"),
+        ],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        max_iter=15,
+        tau=0.25,
+        beta="median",
+        selection="min_h",
+        warm_start=False,
+        round_params=None,
+        n_estimators=1,
+        max_samples="auto",
+        contamination="auto",
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.max_iter = max_iter
+        self.tau = tau
+        self.beta = beta
+        self.selection = selection
+        self.warm_start = warm_start
+        self.round_params = round_params
+        self.n_estimators = n_estimators
+        self.max_samples = max_samples
+        self.contamination = contamination
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(
+        # the estimator is validated by its own fit
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y=None, *, y_partial=None, sample_weight=None):
+        """Fit the estimator for ``max_iter + 1`` re-weighted rounds.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, possibly contaminated with anomalies.
+        y : Ignored
+            Not used, present for API consistency (pass labels as
+            ``y_partial``).
+        y_partial : array-like of shape (n_samples,), default=None
+            Partial labels: 1 = known anomaly, 0 = known normal,
+            -1 = unlabeled. Passed on to the estimator when its ``fit``
+            takes ``y_partial``; labeled samples keep fixed importance
+            weights (see Notes of :class:`IAD`).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative user weights, multiplied with the importance
+            weights of every round.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        if y is not None and y_partial is None:
+            warnings.warn(
+                "IAD.fit ignores the positional y; pass partial labels as "
+                "y_partial=... (1 = anomaly, 0 = normal, -1 = unlabeled).",
+                LabelsIgnoredWarning,
+                stacklevel=2,
+            )
+        template = self._template_estimator()
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        n_samples = X.shape[0]
+        if y_partial is None:
+            y_partial = np.full(n_samples, -1, dtype=np.int8)
+        else:
+            # imported here: skrobustad.utils._validation imports torch
+            from ..utils._validation import check_y_partial
+
+            y_partial = check_y_partial(y_partial, n_samples)
+        user_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        passes_labels = has_fit_parameter(template, "y_partial")
+        rng = check_random_state(self.random_state)
+        seeds, subsets = self._draw_members(template, n_samples, rng)
+
+        n_rounds = self.max_iter + 1
+        self.round_estimators_ = []
+        self.round_scores_ = np.empty((n_rounds, n_samples))
+        self.round_weights_ = np.empty((n_rounds, n_samples))
+        self.termination_values_ = np.full(n_rounds, np.nan)
+        self._round_contamination = np.empty(n_rounds)
+
+        weights = self._with_label_weights(np.ones(n_samples), y_partial, passes_labels)
+        members = None
+        for t in range(n_rounds):
+            members = self._fit_members(
+                template, members, t, X, user_weight * weights, y_partial, passes_labels,
+                seeds, subsets,
+            )
+            model = members[0] if len(members) == 1 else _MedianScaledEnsemble(members, X)
+            anomaly = -np.asarray(model.score_samples(X), dtype=np.float64)
+            self.round_estimators_.append(model)
+            self.round_weights_[t] = weights
+            self.round_scores_[t] = -anomaly
+            if t > 0:
+                self.termination_values_[t] = median_crossings(-self.round_scores_[t - 1], anomaly)
+            weights = self._with_label_weights(
+                self._update_weights(anomaly, t), y_partial, passes_labels
+            )
+        self.n_iter_ = n_rounds
+
+        if self.selection == "last" or n_rounds == 1:
+            self.best_iter_ = n_rounds - 1
+        else:
+            self.best_iter_ = int(np.nanargmin(self.termination_values_))
+        self.estimator_ = self.round_estimators_[self.best_iter_]
+        best_anomaly = -self.round_scores_[self.best_iter_]
+        self.contamination_ = float(self._round_contamination[self.best_iter_])
+        self.sample_weight_ = self._with_label_weights(
+            self._weights_from(best_anomaly, self.contamination_), y_partial, passes_labels
+        )
+        del self._round_contamination
+        self._set_offset(best_anomaly)
+        return self
+
+    def _template_estimator(self):
+        if self.estimator is None:
+            from sklearn.ensemble import IsolationForest
+
+            template = IsolationForest()
+        else:
+            template = clone(self.estimator)
+        if not has_fit_parameter(template, "sample_weight"):
+            raise ValueError(
+                f"IAD needs an estimator whose fit takes sample_weight; "
+                f"{type(template).__name__}.fit does not. Wrap a detector such as "
+                "skrobustad.AutoEncoder, skrobustad.DeepSVDD, IsolationForest or "
+                "OneClassSVM."
+            )
+        if self.warm_start:
+            if isinstance(template, BaseEnsemble):
+                raise ValueError(
+                    f"warm_start=True cannot continue training {type(template).__name__}: "
+                    "its own warm_start adds ensemble members and ignores new weights. "
+                    "Use warm_start=False (each round refits from scratch)."
+                )
+            if "warm_start" not in template.get_params(deep=False):
+                raise ValueError(
+                    f"warm_start=True needs an estimator with a warm_start parameter; "
+                    f"{type(template).__name__} has none. Use warm_start=False."
+                )
+            template.set_params(warm_start=False)
+        if self.round_params:
+            # fail early on an unknown parameter name
+            clone(template).set_params(**self.round_params)
+        return template
+
+    def _draw_members(self, template, n_samples, rng):
+        """Seeds (or None) and subsample indices of the ensemble members."""
+        n_members = self.n_estimators
+        has_seed = "random_state" in template.get_params(deep=False)
+        if has_seed and (self.random_state is not None or n_members > 1):
+            seeds = rng.randint(np.iinfo(np.int32).max, size=n_members)
+        else:
+            seeds = [None] * n_members
+        if self.max_samples == "auto":
+            size = n_samples if n_members == 1 else int(0.8 * n_samples)
+        elif isinstance(self.max_samples, numbers.Integral):
+            size = self.max_samples
+        else:
+            size = int(self.max_samples * n_samples)
+        size = min(max(size, 2), n_samples)
+        if size == n_samples:
+            subsets = [None] * n_members
+        else:
+            subsets = [np.sort(rng.choice(n_samples, size, replace=False)) for _ in seeds]
+        return seeds, subsets
+
+    def _fit_members(self, template, previous, t, X, weight, y_partial, passes_labels,
+                     seeds, subsets):
+        members = []
+        for k, (seed, rows) in enumerate(zip(seeds, subsets)):
+            if self.warm_start and t > 0:
+                member = copy.deepcopy(previous[k])
+                member.set_params(warm_start=True)
+            else:
+                member = clone(template)
+                if seed is not None:
+                    member.set_params(random_state=int(seed))
+            if t > 0 and self.round_params:
+                member.set_params(**self.round_params)
+            rows = slice(None) if rows is None else rows
+            fit_params = {"sample_weight": weight[rows]}
+            if passes_labels:
+                fit_params["y_partial"] = y_partial[rows]
+            member.fit(X[rows], **fit_params)
+            members.append(member)
+        return members
+
+    def _update_weights(self, anomaly, t):
+        contamination = otsu_contamination(anomaly)
+        self._round_contamination[t] = contamination
+        if not np.ptp(anomaly) > 0:
+            warnings.warn(
+                f"Round {t} of IAD gives constant anomaly scores on the training data; "
+                "the next round is trained with uniform weights.",
+                ConstantScoresWarning,
+                stacklevel=3,
+            )
+        return self._weights_from(anomaly, contamination)
+
+    def _weights_from(self, anomaly, estimated_contamination):
+        if self.beta == "median":
+            beta = None
+        else:
+            c = estimated_contamination if self.beta == "estimate" else self.beta
+            beta = float(np.quantile(anomaly, 1.0 - c))
+        return importance_weights(anomaly, tau=self.tau, beta=beta)
+
+    @staticmethod
+    def _with_label_weights(weights, y_partial, passes_labels):
+        weights = weights.copy()
+        weights[y_partial == _LABEL_NORMAL] = 1.0
+        weights[y_partial == _LABEL_ANOMALY] = 1.0 if passes_labels else 0.0
+        return weights
+
+    def _set_offset(self, train_anomaly_scores):
+        # the rule of skrobustad.base.BaseDeepDetector._set_offset
+        if self.contamination == "auto":
+            q1, q3 = np.percentile(train_anomaly_scores, [25.0, 75.0])
+            self.offset_ = -float(q3 + 1.5 * (q3 - q1))
+        else:
+            self.offset_ = float(
+                np.percentile(-train_anomaly_scores, 100.0 * self.contamination)
+            )
+
+    # --------------------------------------------------------------- scores
+    def score_samples(self, X):
+        """Normality score of the selected round (higher = more normal).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``estimator_.score_samples(X)``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
+
+    def staged_score_samples(self, X):
+        """Normality scores of every round's model, round by round.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Yields
+        ------
+        scores : ndarray of shape (n_samples,)
+            ``score_samples`` of ``round_estimators_[t]`` for ``t = 0, 1, ...``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        for model in self.round_estimators_:
+            yield np.asarray(model.score_samples(X), dtype=np.float64)
+
+    def decision_function(self, X):
+        """Shifted score: negative for outliers, positive for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Predict +1 for inliers and -1 for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,) of int
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
