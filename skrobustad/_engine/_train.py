@@ -26,6 +26,14 @@ class _DetectorNet(NeuralNet):
         self.loss_fn = loss_fn
         self.step_fn = step_fn
 
+    def _set_training(self, training=True):
+        # skorch switches every module's mode on every batch; a recursive
+        # ``train()`` per step costs as much as a small network's forward
+        # pass, so switch only when the mode changes.
+        if getattr(self, "_training_mode", None) is not training:
+            super()._set_training(training)
+            self._training_mode = training
+
     def get_dataset(self, X, y=None):
         if isinstance(X, BatchData):
             return X
@@ -157,6 +165,11 @@ def train_module(
     elif verbose >= 2:
         default_callbacks.append(("print_log", PrintLog()))
 
+    optimizer_kwargs = dict(optimizer_kwargs or {})
+    if optimizer in (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD):
+        # the multi-tensor update; torch only defaults to it on accelerators
+        optimizer_kwargs.setdefault("foreach", True)
+
     train_split = None
     if validation_fraction is not None:
         train_split = _ValidSplit(validation_fraction, generator)
@@ -178,9 +191,10 @@ def train_module(
         train_split=train_split,
         callbacks=list(callbacks or []),
         device=device,
-        **{f"optimizer__{k}": v for k, v in (optimizer_kwargs or {}).items()},
+        **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
     )
     net.get_default_callbacks = lambda: default_callbacks
+    net._training_mode = None
     net.fit(data, None)
     return net.history
 
