@@ -3,7 +3,6 @@
 import warnings
 
 import numpy as np
-import torch
 
 LABEL_ANOMALY = 1
 LABEL_NORMAL = 0
@@ -89,6 +88,8 @@ def resolve_device(device):
     ValueError
         If the string is not a device or the device is not available here.
     """
+    import torch  # here, so that skrobustad.utils stays importable without torch
+
     if isinstance(device, str) and device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -128,5 +129,7 @@ def resolve_device(device):
 
 
 def _mps_available():
+    import torch
+
     backend = getattr(torch.backends, "mps", None)
     return bool(backend is not None and backend.is_available())

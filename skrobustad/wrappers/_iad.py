@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
 )
 
 from ..exceptions import ConstantScoresWarning, LabelsIgnoredWarning
+from ..utils._scores import offset_from_anomaly_scores
 
 __all__ = ["IAD", "importance_weights", "median_crossings", "otsu_contamination"]
 
@@ -557,14 +558,7 @@ class IAD(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         return weights
 
     def _set_offset(self, train_anomaly_scores):
-        # the rule of skrobustad.base.BaseDeepDetector._set_offset
-        if self.contamination == "auto":
-            q1, q3 = np.percentile(train_anomaly_scores, [25.0, 75.0])
-            self.offset_ = -float(q3 + 1.5 * (q3 - q1))
-        else:
-            self.offset_ = float(
-                np.percentile(-train_anomaly_scores, 100.0 * self.contamination)
-            )
+        self.offset_ = offset_from_anomaly_scores(train_anomaly_scores, self.contamination)
 
     # --------------------------------------------------------------- scores
     def score_samples(self, X):
