@@ -1,7 +1,7 @@
 """
-=========================================================
+==========================================================
 IAD: how the importance weights separate the contamination
-=========================================================
+==========================================================
 
 :class:`~skrobustad.IAD` fits a detector several times on the same
 contaminated data. After each round every training sample gets an importance

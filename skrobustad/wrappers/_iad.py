@@ -257,7 +257,7 @@ class IAD(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         Index of the selected round (0 is the unweighted fit).
     n_iter_ : int
         Number of rounds fitted, ``max_iter + 1``.
-    termination_values_ : ndarray of shape (n_iter_,)
+    termination_values_ : ndarray of shape (`n_iter_`,)
         ``h(t)``; ``termination_values_[0]`` is NaN (no previous round).
     round_scores_ : ndarray of shape (n_iter_, n_samples)
         ``score_samples`` of the training data after each round (higher =
