@@ -60,7 +60,7 @@ params = dict(
     random_state=0,
 )
 aesad = AESAD(scale=False, **params).fit(X_train, y_partial=y_partial)
-ae = AutoEncoder(**params).fit(X_train, y_partial=y_partial)
+ae = AutoEncoder(activate_code=False, **params).fit(X_train, y_partial=y_partial)
 print(f"AE-SAD's lambda (weight of one labeled anomaly): {aesad.anomaly_weight_:.2f}")
 
 # %%

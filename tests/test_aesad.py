@@ -349,7 +349,9 @@ def test_aesad_beats_the_autoencoder_on_anomalies_it_can_reconstruct(device):
         random_state=0, device=device,
     )
     aesad = AESAD(**params).fit(X_train, y_partial=y_partial)
-    ae = AutoEncoder(**params).fit(scaler.transform(X_train), y_partial=y_partial)
+    ae = AutoEncoder(activate_code=False, **params).fit(
+        scaler.transform(X_train), y_partial=y_partial
+    )
     aesad_auc = _auc(aesad, X_test, y_test)
     ae_auc = _auc(ae, scaler.transform(X_test), y_test)
     assert aesad_auc > 0.95
@@ -371,7 +373,9 @@ def test_aesad_beats_the_autoencoder_on_polluted_digits(device):
         random_state=0, device=device,
     )
     aesad = AESAD(**params).fit(split.X_train, y_partial=split.y_partial_train)
-    ae = AutoEncoder(**params).fit(scaler.transform(split.X_train), y_partial=split.y_partial_train)
+    ae = AutoEncoder(activate_code=False, **params).fit(
+        scaler.transform(split.X_train), y_partial=split.y_partial_train
+    )
     aesad_auc = _auc(aesad, split.X_test, split.y_test)
     ae_auc = _auc(ae, scaler.transform(split.X_test), split.y_test)
     assert aesad_auc > ae_auc + 0.005, (aesad_auc, ae_auc)
@@ -501,7 +505,7 @@ def test_polluted_digits_reproduction(smoke, device):
                 device=device,
             )
             aesad = AESAD(**params).fit(split.X_train, y_partial=split.y_partial_train)
-            ae = AutoEncoder(**params).fit(
+            ae = AutoEncoder(activate_code=False, **params).fit(
                 scaler.transform(split.X_train), y_partial=split.y_partial_train
             )
             aucs["AESAD"].append(_auc(aesad, split.X_test, split.y_test))

@@ -269,3 +269,51 @@ def test_warm_start_is_available_where_iad_needs_it(name, blobs):
     second = est.fit(X).module_
     assert second is first  # the same network went on training
     assert any(not torch.equal(state[k], v) for k, v in second.state_dict().items())
+
+
+@pytest.mark.parametrize("activate_code", [True, False])
+def test_autoencoder_code_layer(activate_code, blobs):
+    """``activate_code`` gives the code PyOD's batch norm / activation / dropout."""
+    from skrobustad import AutoEncoder
+
+    ae = AutoEncoder(hidden_dims=(6, 3), activate_code=activate_code, max_epochs=1,
+                     random_state=0, device="cpu").fit(blobs[0])
+    last = list(ae.module_.encoder)[-1]
+    if activate_code:
+        assert isinstance(last, torch.nn.Dropout)
+        kinds = [type(m) for m in ae.module_.encoder]
+        assert kinds.count(torch.nn.BatchNorm1d) == kinds.count(torch.nn.Linear) == 2
+    else:
+        assert isinstance(last, torch.nn.Linear) and last.out_features == 3
+
+
+def test_engine_uses_the_fused_optimizer_unless_told_otherwise(monkeypatch):
+    from skrobustad._engine import BatchData, train_module
+
+    seen = []
+    adam_init = torch.optim.Adam.__init__
+
+    def spy(self, params, **kwargs):
+        seen.append({k: kwargs.get(k) for k in ("fused", "foreach")})
+        adam_init(self, params, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "__init__", spy)
+
+    def fit(**optimizer_kwargs):
+        module = torch.nn.Linear(2, 2)
+        data = BatchData({"X": torch.randn(8, 2), "weight": torch.ones(8)})
+        train_module(
+            module, data, loss_fn=lambda out, b: (out ** 2).sum(1), max_epochs=2,
+            batch_size=4, lr=1e-2, device=torch.device("cpu"),
+            generator=torch.Generator().manual_seed(0), optimizer_kwargs=optimizer_kwargs,
+        )
+        assert module.weight.isfinite().all()
+
+    fit()
+    fit(foreach=True)  # a caller's explicit choice is kept (torch refuses both at once)
+    fit(fused=False)
+    assert seen == [
+        {"fused": True, "foreach": None},
+        {"fused": None, "foreach": True},
+        {"fused": False, "foreach": None},
+    ]

@@ -84,4 +84,4 @@ class BatchIterator:
                 yield {k: v[start:stop] for k, v in tensors.items()}, None
             else:
                 idx = order[start:stop]
-                yield {k: v[idx] for k, v in tensors.items()}, None
+                yield {k: v.index_select(0, idx) for k, v in tensors.items()}, None

@@ -292,6 +292,7 @@ def _make_autoencoder(random_state):
             hidden_dims=BENCH_HIDDEN_DIMS,
             batch_norm=False,
             dropout=0.0,
+            activate_code=False,
             max_epochs=BENCH_EPOCHS,
             random_state=random_state,
             device="cpu",

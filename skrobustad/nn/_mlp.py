@@ -74,7 +74,7 @@ class MLPAutoEncoder(nn.Module):
     """Symmetric dense autoencoder.
 
     The encoder maps ``n_features -> hidden_dims[:-1] -> hidden_dims[-1]``
-    (the code, linear) and the decoder mirrors it back to ``n_features``.
+    (the code) and the decoder mirrors it back to ``n_features``.
 
     Parameters
     ----------
@@ -84,6 +84,10 @@ class MLPAutoEncoder(nn.Module):
     activation, bias, batch_norm, dropout : see :class:`MLP`
     output_activation : str or None
         Activation of the reconstruction (``"sigmoid"`` for data in [0, 1]).
+    activate_code : bool, default=False
+        ``False``: the code is a linear layer. ``True``: the code layer is a
+        hidden layer like the others (batch norm, activation, dropout), as in
+        PyOD's autoencoder.
     """
 
     def __init__(
@@ -96,6 +100,7 @@ class MLPAutoEncoder(nn.Module):
         batch_norm=False,
         dropout=0.0,
         output_activation=None,
+        activate_code=False,
     ):
         super().__init__()
         hidden_dims = [int(h) for h in hidden_dims]
@@ -105,6 +110,13 @@ class MLPAutoEncoder(nn.Module):
             )
         kw = dict(activation=activation, bias=bias, batch_norm=batch_norm, dropout=dropout)
         self.encoder = MLP(n_features, hidden_dims[:-1], hidden_dims[-1], **kw)
+        if activate_code:
+            code = hidden_dims[-1]
+            if batch_norm:
+                self.encoder.append(nn.BatchNorm1d(code, affine=bias))
+            self.encoder.append(get_activation(activation))
+            if dropout:
+                self.encoder.append(nn.Dropout(dropout))
         self.decoder = MLP(
             hidden_dims[-1],
             hidden_dims[-2::-1],
