@@ -304,12 +304,13 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         generator.manual_seed(self._seed + offset)
         return generator
 
-    def _train(self, module, data, *, max_epochs=None, step_fn=None, generator_offset=0):
+    def _train(self, module, data, *, max_epochs=None, step_fn=None, loss_fn=None,
+               generator_offset=0):
         """Train ``module`` with the shared engine and this estimator's settings."""
         return train_module(
             module,
             data,
-            loss_fn=self._loss,
+            loss_fn=self._loss if loss_fn is None else loss_fn,
             step_fn=step_fn,
             max_epochs=self.max_epochs if max_epochs is None else max_epochs,
             batch_size=self.batch_size,

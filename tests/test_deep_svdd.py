@@ -90,3 +90,21 @@ def test_network_is_bias_free():
     assert names and not any("bias" in n for n in names)
     norms = [m for m in est.module_.modules() if isinstance(m, torch.nn.BatchNorm1d)]
     assert norms and not any(m.affine for m in norms)
+
+
+def test_autoencoder_pretraining_starts_from_a_trained_encoder(planted_cluster, device):
+    X, _ = planted_cluster
+    params = dict(hidden_dims=(16, 4), lr=1e-3, max_epochs=1, random_state=0, device=device)
+    plain = DeepSVDD(**params).fit(X)
+    pre = DeepSVDD(pretrain_epochs=15, **params).fit(X)
+    assert not hasattr(plain, "pretrain_history_")
+    losses = pre.pretrain_history_[:, "train_loss"]
+    assert len(losses) == 15 and losses[-1] < 0.9 * losses[0]  # the autoencoder learned
+    assert not np.allclose(pre.center_, plain.center_)  # the centre comes from the new encoder
+    # the network stays Deep SVDD's bias-free encoder; the decoder is dropped
+    assert set(dict(pre.module_.named_parameters())) == set(dict(plain.module_.named_parameters()))
+    again = DeepSVDD(pretrain_epochs=15, **params).fit(X)
+    np.testing.assert_array_equal(again.score_samples(X), pre.score_samples(X))
+    # a warm-started fit continues from the fitted encoder, without pre-training again
+    pre.set_params(warm_start=True).fit(X)
+    assert len(pre.pretrain_history_) == 15

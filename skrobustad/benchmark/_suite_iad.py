@@ -88,17 +88,19 @@ IAD_HIDDEN_DIMS = (32, 16, 8)
 #: and the autoencoder's encoder: MLP :data:`IAD_HIDDEN_DIMS` with leaky
 #: ReLU; MAF: five autoregressive transforms with 32 hidden units; Adam,
 #: batch size 128, learning rate 1e-3), :data:`IAD_EPOCHS` epochs per round,
-#: and scikit-learn's IsolationForest. Two choices are ours: Deep SVDD
-#: trains at 1e-4 (without the authors' autoencoder pre-training it shrinks
-#: onto its centre at 1e-3, leaving IAD no ranking to start from), and the
-#: autoencoder keeps skrobustad's batch norm and dropout with a linear code
-#: (``activate_code=False``). The suite's ``<base> (IAD base)`` methods are
+#: and scikit-learn's IsolationForest. Deep SVDD starts, as in the authors'
+#: code the paper used, from an autoencoder pre-trained for
+#: :data:`IAD_EPOCHS` epochs (on Table II's cardio this alone lifts it from
+#: 0.56 to 0.78 AUROC). Two choices are ours: Deep SVDD trains at 1e-4 (at
+#: 1e-3 it shrinks onto its centre, leaving IAD no ranking to start from),
+#: and the autoencoder keeps skrobustad's batch norm and dropout with a
+#: linear code (``activate_code=False``). The suite's ``<base> (IAD base)`` methods are
 #: the same detectors fitted once, i.e. IAD's round 0.
 IAD_BASE_PARAMS = {
     "DeepSVDD": (
         "DeepSVDD",
         dict(hidden_dims=IAD_HIDDEN_DIMS, activation="leaky_relu", lr=1e-4,
-             max_epochs=IAD_EPOCHS, batch_size=BATCH_SIZE),
+             pretrain_epochs=IAD_EPOCHS, max_epochs=IAD_EPOCHS, batch_size=BATCH_SIZE),
     ),
     "MAF": (
         "MAF",

@@ -6,7 +6,8 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import BaseDeepDetector
-from ..nn import HypersphereEncoder
+from ..losses import squared_error
+from ..nn import MLP, HypersphereEncoder
 from ..nn._mlp import _ACTIVATIONS
 
 
@@ -46,6 +47,14 @@ class DeepSVDD(BaseDeepDetector):
     dropout : float in [0, 1), default=0.0
     eps : float, default=0.1
         Smallest absolute value of a centre coordinate.
+    pretrain_epochs : int, default=0
+        Epochs of autoencoder pre-training before the centre is fixed, as in
+        the authors' reference code (which the IAD paper used): a bias-free
+        decoder mirroring the encoder is trained with it to reconstruct the
+        (weighted) training data, at the same learning rate, batch size and
+        weight decay, then dropped; the centre and the one-class training
+        start from the pre-trained encoder. ``0`` (default) starts from the
+        random initialisation. Not repeated by warm-started fits.
     warm_start : bool, default=False
         When true and the estimator is already fitted, ``fit`` continues
         training the current network for ``max_epochs`` more epochs (on the
@@ -71,6 +80,9 @@ class DeepSVDD(BaseDeepDetector):
 
     Attributes
     ----------
+    pretrain_history_ : skorch.History
+        Records of the autoencoder pre-training (only with
+        ``pretrain_epochs > 0``).
     center_ : ndarray of shape (hidden_dims[-1],)
         The hypersphere centre ``c`` (a copy; the module holds it as the
         buffer ``module_.center``).
@@ -120,6 +132,7 @@ class DeepSVDD(BaseDeepDetector):
         "batch_norm": ["boolean"],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "eps": [Interval(numbers.Real, 0, None, closed="left")],
+        "pretrain_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -130,6 +143,7 @@ class DeepSVDD(BaseDeepDetector):
         batch_norm=False,
         dropout=0.0,
         eps=0.1,
+        pretrain_epochs=0,
         warm_start=False,
         contamination="auto",
         max_epochs=50,
@@ -161,6 +175,7 @@ class DeepSVDD(BaseDeepDetector):
         self.batch_norm = batch_norm
         self.dropout = dropout
         self.eps = eps
+        self.pretrain_epochs = pretrain_epochs
         self.warm_start = warm_start
 
     def _build_module(self, n_features):
@@ -172,8 +187,35 @@ class DeepSVDD(BaseDeepDetector):
             dropout=self.dropout,
         )
 
-    @torch.no_grad()
     def _initialize_module(self, module, data):
+        """Pre-train (``pretrain_epochs``), then fix the centre."""
+        if self.pretrain_epochs:
+            self._pretrain(module, data)
+        self._set_center(module, data)
+
+    def _pretrain(self, module, data):
+        """Train ``module``'s encoder as the first half of a bias-free autoencoder."""
+        n_features = data.tensors["X"].shape[1]
+        decoder = MLP(
+            self.hidden_dims[-1],
+            list(self.hidden_dims[-2::-1]),
+            n_features,
+            activation=self.activation,
+            bias=False,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+        ).to(device=self.device_, dtype=self._torch_dtype)
+        autoencoder = torch.nn.Sequential(module.encoder, decoder)
+        self.pretrain_history_ = self._train(
+            autoencoder,
+            data,
+            max_epochs=self.pretrain_epochs,
+            loss_fn=lambda output, batch: squared_error(batch["X"], output),
+            generator_offset=1,
+        )
+
+    @torch.no_grad()
+    def _set_center(self, module, data):
         """Set the centre to the weighted mean representation, away from 0."""
         module.eval()
         X, weight = data.tensors["X"], data.tensors["weight"]
