@@ -20,20 +20,20 @@ from abc import ABCMeta, abstractmethod
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._engine import BatchData, predict_batches, seeded, train_module
 from .exceptions import ConstantScoresWarning, LabelsIgnoredWarning
-from .utils._scores import offset_from_anomaly_scores
+from .utils._scores import OffsetOutlierMixin, offset_from_anomaly_scores
 from .utils._validation import LABEL_ANOMALY, check_y_partial, resolve_device
 
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-class BaseDeepDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     """Template for deep outlier detectors with scikit-learn's outlier API.
 
     Scores follow :class:`~sklearn.ensemble.IsolationForest`:
@@ -230,33 +230,6 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         return -self._anomaly_scores(X)
-
-    def decision_function(self, X):
-        """Shifted score: negative for outliers, positive for inliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            ``score_samples(X) - offset_``.
-        """
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """Predict +1 for inliers and -1 for outliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,) of int
-        """
-        return np.where(self.decision_function(X) < 0, -1, 1)
 
     # --------------------------------------------------------------- helpers
     @property

@@ -1,6 +1,7 @@
 """The threshold rule shared by every skrobustad outlier detector."""
 
 import numpy as np
+from sklearn.base import OutlierMixin
 
 
 def offset_from_anomaly_scores(anomaly_scores, contamination):
@@ -26,3 +27,39 @@ def offset_from_anomaly_scores(anomaly_scores, contamination):
         q1, q3 = np.percentile(anomaly_scores, [25.0, 75.0])
         return -float(q3 + 1.5 * (q3 - q1))
     return float(np.percentile(-anomaly_scores, 100.0 * contamination))
+
+
+class OffsetOutlierMixin(OutlierMixin):
+    """``decision_function`` and ``predict`` from ``score_samples`` and ``offset_``.
+
+    Shared by skrobustad's detectors and wrappers: a subclass defines
+    ``score_samples`` (higher = more normal) and sets ``offset_`` in ``fit``
+    (see :func:`offset_from_anomaly_scores`).
+    """
+
+    def decision_function(self, X):
+        """Shifted score: negative for outliers, positive for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Predict +1 for inliers and -1 for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,) of int
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 from scipy.special import expit
 from scipy.stats import rankdata
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.ensemble import BaseEnsemble
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -31,7 +31,7 @@ from sklearn.utils.validation import (
 )
 
 from ..exceptions import ConstantScoresWarning, LabelsIgnoredWarning
-from ..utils._scores import offset_from_anomaly_scores
+from ..utils._scores import OffsetOutlierMixin, offset_from_anomaly_scores
 
 __all__ = ["IAD", "importance_weights", "median_crossings", "otsu_contamination"]
 
@@ -161,7 +161,7 @@ class _MedianScaledEnsemble:
         return -anomaly / len(self.estimators_)
 
 
-class IAD(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
+class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
     """Iterative importance re-weighting of a detector on contaminated data.
 
     IAD (Kim et al.) turns any outlier detector whose ``fit`` accepts
@@ -596,30 +596,3 @@ class IAD(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         for model in self.round_estimators_:
             yield np.asarray(model.score_samples(X), dtype=np.float64)
-
-    def decision_function(self, X):
-        """Shifted score: negative for outliers, positive for inliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            ``score_samples(X) - offset_``.
-        """
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """Predict +1 for inliers and -1 for outliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,) of int
-        """
-        return np.where(self.decision_function(X) < 0, -1, 1)
