@@ -22,6 +22,17 @@ def get_activation(name):
         ) from None
 
 
+def _hidden_tail(width, *, activation, bias, batch_norm, dropout):
+    """The modules after a hidden linear layer: [batch norm], activation, [dropout]."""
+    modules = []
+    if batch_norm:
+        modules.append(nn.BatchNorm1d(width, affine=bias))
+    modules.append(get_activation(activation))
+    if dropout:
+        modules.append(nn.Dropout(dropout))
+    return modules
+
+
 class MLP(nn.Sequential):
     """Dense network ``in -> hidden_dims... -> out``.
 
@@ -59,11 +70,8 @@ class MLP(nn.Sequential):
         dims = [int(in_features), *(int(h) for h in hidden_dims)]
         for d_in, d_out in zip(dims[:-1], dims[1:]):
             layers.append(nn.Linear(d_in, d_out, bias=bias))
-            if batch_norm:
-                layers.append(nn.BatchNorm1d(d_out, affine=bias))
-            layers.append(get_activation(activation))
-            if dropout:
-                layers.append(nn.Dropout(dropout))
+            layers.extend(_hidden_tail(d_out, activation=activation, bias=bias,
+                                       batch_norm=batch_norm, dropout=dropout))
         layers.append(nn.Linear(dims[-1], int(out_features), bias=bias))
         if output_activation is not None:
             layers.append(get_activation(output_activation))
@@ -111,12 +119,7 @@ class MLPAutoEncoder(nn.Module):
         kw = dict(activation=activation, bias=bias, batch_norm=batch_norm, dropout=dropout)
         self.encoder = MLP(n_features, hidden_dims[:-1], hidden_dims[-1], **kw)
         if activate_code:
-            code = hidden_dims[-1]
-            if batch_norm:
-                self.encoder.append(nn.BatchNorm1d(code, affine=bias))
-            self.encoder.append(get_activation(activation))
-            if dropout:
-                self.encoder.append(nn.Dropout(dropout))
+            self.encoder.extend(_hidden_tail(hidden_dims[-1], **kw))
         self.decoder = MLP(
             hidden_dims[-1],
             hidden_dims[-2::-1],
