@@ -208,6 +208,15 @@ _DESCRIPTIONS = {
     "AE": "autoencoder",
     "IForest": "scikit-learn's IsolationForest (100 trees)",
 }
+def _variant_applies(base, params):
+    """Whether the IAD variant ``params`` can wrap ``base``.
+
+    IsolationForest's ``warm_start`` adds trees instead of refitting, so IAD
+    refuses to warm-start it.
+    """
+    return not (base == "IForest" and "warm_start" in params)
+
+
 _VARIANT_TEXT = {
     "": "",
     " (warm start)": f"; rounds 1-15 continue the previous model for {IAD_WARM_EPOCHS} epochs",
@@ -215,8 +224,8 @@ _VARIANT_TEXT = {
 }
 for _base, _text in _DESCRIPTIONS.items():
     for _suffix, _params in IAD_VARIANTS.items():
-        if _base == "IForest" and "warm_start" in _params:
-            continue  # IsolationForest's warm_start adds trees: IAD refuses it
+        if not _variant_applies(_base, _params):
+            continue
         register_method(
             Method(
                 f"IAD-{_base}{_suffix}",
@@ -291,8 +300,8 @@ register_protocol("iad-transductive", iad_transductive)
 # -------------------------------------------------------------------- suites
 def _methods(base, variants=IAD_VARIANTS):
     names = [f"{base} (IAD base)"]
-    names += [f"IAD-{base}{suffix}" for suffix in variants
-              if not (base == "IForest" and "warm_start" in variants[suffix])]
+    names += [f"IAD-{base}{suffix}" for suffix, params in variants.items()
+              if _variant_applies(base, params)]
     return (*names, f"IAD-Best-{base} (oracle)")
 
 
