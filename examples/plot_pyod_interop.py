@@ -10,7 +10,8 @@ and ``labels_``. This example runs a skrobustad
 :class:`~skrobustad.AutoEncoder`
 
 1. in the classic PyOD benchmark loop, beside PyOD's own detectors;
-2. with PyOD's labels (1 = labeled anomaly, 0 = unlabeled);
+2. with PyOD's labels (1 = labeled anomaly, 0 = unlabeled), which only the
+   semi-supervised detectors use;
 3. inside PyOD's combination frameworks (SUOD, LSCP, FeatureBagging);
 4. in PyOD's ``ADEngine``, registered through a custom knowledge directory so
    the engine can select and run it.
@@ -27,6 +28,7 @@ import json
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -43,7 +45,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skrobustad import AutoEncoder
+from skrobustad import AESAD, AutoEncoder
+from skrobustad.exceptions import LabelsIgnoredWarning
 from skrobustad.pyod import PyODAdapter
 
 X_train, X_test, y_train, y_test = generate_data(
@@ -104,18 +107,30 @@ ax.legend()
 fig.tight_layout()
 
 # %%
-# PyOD labels become ``y_partial``
-# --------------------------------
-# PyOD's semi-supervised detectors take ``y`` with 1 = labeled anomaly and
-# 0 = unlabeled. The adapter passes it on as skrobustad's ``y_partial``
-# (1 -> 1, 0 -> -1); here to the Pipeline's last step. The AutoEncoder leaves
-# the labeled anomalies out of its training.
+# PyOD labels: used by semi-supervised detectors only
+# ---------------------------------------------------
+# PyOD's ``fit(X, y)`` takes ``y`` with 1 = labeled anomaly and 0 = unlabeled.
+# As in PyOD, unsupervised detectors ignore it: the adapter fits the
+# AutoEncoder exactly as ``fit(X)`` and says so with a
+# :class:`~skrobustad.exceptions.LabelsIgnoredWarning`, so a benchmark loop
+# calling ``fit(X_train, y_train)`` leaks no labels. A semi-supervised
+# detector such as :class:`~skrobustad.AESAD` receives ``y`` as skrobustad's
+# ``y_partial`` (1 -> 1, 0 -> -1) and trains on the labeled anomalies.
 rng = np.random.RandomState(0)
 y_known = np.zeros_like(y_train)
 anomalies = np.flatnonzero(y_train == 1)
 y_known[rng.choice(anomalies, size=len(anomalies) // 2, replace=False)] = 1
-labeled = PyODAdapter(autoencoder()).fit(X_train, y_known)
-print("test AUROC with half of the training anomalies labeled:",
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always", LabelsIgnoredWarning)
+    unsupervised = PyODAdapter(autoencoder()).fit(X_train, y_known)
+print("AutoEncoder:", caught[0].message)
+same_as_fit_X = detectors["skrobustad AutoEncoder"].decision_scores_
+assert np.allclose(unsupervised.decision_scores_, same_as_fit_X)
+
+aesad = AESAD(hidden_dims=(16, 4), max_epochs=30, batch_size=64, random_state=0, device="cpu")
+labeled = PyODAdapter(aesad).fit(X_train, y_known)
+print("AESAD test AUROC with half of the training anomalies labeled:",
       round(roc_auc_score(y_test, labeled.decision_function(X_test)), 3))
 
 # %%
@@ -167,7 +182,7 @@ algorithms["SkrobustadAutoEncoder"] = {
     "data_types": ["tabular"],
     "category": "deep_learning",
     "complexity": {"time": "O(n * d * h * epochs)", "space": "O(d * h)"},
-    "strengths": ["Nonlinear structure", "Uses labeled anomalies through y_partial"],
+    "strengths": ["Nonlinear structure", "Trains robustly on contaminated data"],
     "weaknesses": ["Needs standardised inputs and a few epochs of training"],
     "best_for": "Tabular data with nonlinear structure",
     "avoid_when": "Training time is very limited",

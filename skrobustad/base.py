@@ -20,17 +20,30 @@ from abc import ABCMeta, abstractmethod
 
 import numpy as np
 import torch
+from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._engine import BatchData, predict_batches, seeded, train_module
-from .exceptions import ConstantScoresWarning, LabelsIgnoredWarning
+from .exceptions import ConstantScoresWarning, LabelsIgnoredWarning, TrainingDivergedError
 from .utils._scores import OffsetOutlierMixin, offset_from_anomaly_scores
 from .utils._validation import LABEL_ANOMALY, check_y_partial, resolve_device
 
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _check_callbacks(callbacks):
+    """Refuse anything but skorch callbacks (or ``(name, callback)`` pairs)."""
+    for entry in callbacks or ():
+        callback = entry[1] if isinstance(entry, tuple) and len(entry) == 2 else entry
+        if not isinstance(callback, Callback):
+            raise ValueError(
+                "callbacks must be a list of skorch callbacks (instances of "
+                "skorch.callbacks.Callback) or (name, callback) pairs; got "
+                f"{entry!r}."
+            )
 
 
 class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
@@ -193,6 +206,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         self.device_ = resolve_device(self.device)
+        _check_callbacks(self.callbacks)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         self._seed = int(seed)
 
@@ -202,15 +216,17 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 "No training samples left: every sample has zero sample_weight or is a "
                 "labeled anomaly that this unsupervised detector excludes."
             )
-        data = self._make_data(X, y_partial, sample_weight, mask)
-        with seeded(self._seed, self.device_):
-            self.module_, self.history_ = self._fit_module(data)
+        try:
+            data = self._make_data(X, y_partial, sample_weight, mask)
+            module, history = self._fit_module(data)
+        finally:
+            del self._seed, self._warm
+        self.module_, self.history_ = module, history
         self.module_.eval()
         self.loss_curve_ = [float(h["train_loss"]) for h in self.history_ if "train_loss" in h]
         self.n_iter_ = len(self.loss_curve_)
-        del self._seed, self._warm
 
-        train_scores = self._anomaly_scores(X)
+        train_scores = self._anomaly_scores(X, training=True)
         self._check_collapse(train_scores)
         self._set_offset(train_scores)
         return self
@@ -249,15 +265,39 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         }
         return BatchData(tensors).to(self.device_)
 
-    def _new_module(self, data):
-        """Build the module on ``device_`` and run ``_initialize_module``."""
-        if getattr(self, "batch_norm", False) and len(data) < 2:
+    def _check_batch_norm(self, n_samples):
+        """Batch norm needs two samples in every training batch: say so up front."""
+        if not getattr(self, "batch_norm", False):
+            return
+        n_train = n_samples
+        if self.validation_fraction is not None:
+            n_train -= int(round(self.validation_fraction * n_samples))
+        if self.batch_size < 2:
+            raise ValueError(
+                f"{type(self).__name__} with batch_norm=True needs batch_size >= 2 "
+                f"(batch norm cannot normalise a batch of one sample); got "
+                f"batch_size={self.batch_size}. Use a larger batch_size or batch_norm=False."
+            )
+        if n_train < 2:
+            detail = (
+                f" after holding out validation_fraction={self.validation_fraction}"
+                if n_train != n_samples
+                else ""
+            )
             raise ValueError(
                 f"{type(self).__name__} with batch_norm=True needs at least 2 training "
-                f"samples; got {len(data)} sample. Use batch_norm=False for one sample."
+                f"samples; got {n_train} sample{detail}. Use batch_norm=False for fewer "
+                "samples."
             )
-        module = self._build_module(data.tensors["X"].shape[1])
-        module = module.to(device=self.device_, dtype=self._torch_dtype)
+
+    def _new_module(self, data):
+        """Build the module on ``device_`` and run ``_initialize_module``."""
+        self._check_batch_norm(len(data))
+        with seeded(self._seed, self.device_):
+            # torch's layers draw their initial weights from the global
+            # generator: seeded (and locked) for the construction only
+            module = self._build_module(data.tensors["X"].shape[1])
+            module = module.to(device=self.device_, dtype=self._torch_dtype)
         self._initialize_module(module, data)
         return module
 
@@ -280,6 +320,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _train(self, module, data, *, max_epochs=None, step_fn=None, loss_fn=None,
                generator_offset=0):
         """Train ``module`` with the shared engine and this estimator's settings."""
+        self._check_batch_norm(len(data))
         return train_module(
             module,
             data,
@@ -295,19 +336,45 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             verbose=self.verbose,
             validation_fraction=self.validation_fraction,
             drop_last=getattr(self, "batch_norm", False) and len(data) > self.batch_size,
+            name=type(self).__name__,
         )
 
-    def _anomaly_scores(self, X):
-        """Anomaly scores (higher = more abnormal) of validated ``X``."""
+    def _anomaly_scores(self, X, training=False):
+        """Anomaly scores (higher = more abnormal) of validated ``X``.
+
+        Scores are never silently non-finite: NaN raises (at fit time as
+        :class:`TrainingDivergedError`), and an overflowing score (``+inf``
+        for a point far outside the training data) becomes the largest
+        float, so the point ranks as the most anomalous.
+        """
         module = self.module_
         module.eval()
         X_t = torch.tensor(X, dtype=self._torch_dtype)
-        return predict_batches(
+        scores = predict_batches(
             lambda xb: self._score_batch(module, xb),
             X_t,
             batch_size=max(self.batch_size, 1024),
             device=self.device_,
         )
+        if np.all(np.isfinite(scores)):
+            return scores
+        n_nan = int(np.count_nonzero(np.isnan(scores)))
+        if training and n_nan:
+            raise TrainingDivergedError(
+                f"{type(self).__name__} scores {n_nan} of its {scores.size} training "
+                "samples as NaN after training: the network is numerically broken. "
+                "Likely causes: input values too large for the network (scale the "
+                "features, e.g. with StandardScaler) or a learning rate that is too "
+                f"high (lr={self.lr:g})."
+            )
+        if n_nan:
+            raise ValueError(
+                f"{type(self).__name__} scores {n_nan} of {scores.size} samples as NaN: "
+                "their values are probably far outside the training data for "
+                f"{self.dtype} arithmetic (try dtype='float64' or scale the features)."
+            )
+        finfo = np.finfo(np.float64)
+        return np.nan_to_num(scores, posinf=finfo.max, neginf=finfo.min)
 
     def _check_collapse(self, scores):
         if scores.shape[0] < 2:

@@ -1,6 +1,6 @@
 """Warnings raised by skrobustad."""
 
-__all__ = ["ConstantScoresWarning", "LabelsIgnoredWarning"]
+__all__ = ["ConstantScoresWarning", "LabelsIgnoredWarning", "TrainingDivergedError"]
 
 
 class ConstantScoresWarning(UserWarning):
@@ -13,3 +13,12 @@ class ConstantScoresWarning(UserWarning):
 
 class LabelsIgnoredWarning(UserWarning):
     """Labels were passed where the estimator cannot use them."""
+
+
+class TrainingDivergedError(ValueError):
+    """Training produced a non-finite loss or non-finite network parameters.
+
+    Raised by ``fit`` instead of returning a model whose scores are NaN. The
+    usual causes are input values too large for the network (scale the
+    features) or a learning rate that is too high.
+    """

@@ -13,17 +13,20 @@ scikit-learn.
 (an estimator name and its parameters), which is what PyOD's ``ADEngine``
 needs to construct a detector from the ``class_path`` and ``params`` of a
 custom knowledge directory (see the user guide and the gallery example
-``plot_pyod_interop.py``).
+``plot_pyod_interop.py``). It resolves names to estimator classes of an
+allow-list only (:data:`ESTIMATOR_MODULES`), never to arbitrary callables,
+because knowledge-base files are data.
 """
 
 import importlib
 import inspect
 import numbers
+import re
 import warnings
 
 import numpy as np
 from pyod.models.base import BaseDetector
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, column_or_1d
@@ -31,7 +34,30 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from .exceptions import LabelsIgnoredWarning
 from .utils._validation import LABEL_ANOMALY, LABEL_UNLABELED
 
-__all__ = ["PyODAdapter", "make_pyod_adapter"]
+__all__ = ["ESTIMATOR_MODULES", "PyODAdapter", "make_pyod_adapter"]
+
+#: Modules :func:`make_pyod_adapter` may import an estimator class from (a
+#: dotted name must be one of them or a public submodule of one). skrobustad
+#: itself, and the scikit-learn modules that hold outlier detectors or density
+#: estimators with ``score_samples`` (higher = more normal). ``pyod.models`` is
+#: left out on purpose: its detectors are already PyOD detectors (a knowledge
+#: base names them by their own ``class_path``) and have no ``score_samples``
+#: for the adapter to negate.
+ESTIMATOR_MODULES = (
+    "skrobustad",
+    "sklearn.covariance",
+    "sklearn.decomposition",
+    "sklearn.ensemble",
+    "sklearn.linear_model",
+    "sklearn.mixture",
+    "sklearn.neighbors",
+    "sklearn.svm",
+)
+
+# packages the resolved class must be *defined* in (not merely re-exported by)
+_ESTIMATOR_PACKAGES = ("skrobustad", "sklearn")
+
+_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def _fit_accepts(method, name):
@@ -58,6 +84,30 @@ def _y_partial_fit_param(estimator):
     return None
 
 
+def _uses_anomaly_labels(estimator):
+    """Whether ``estimator`` trains on labeled anomalies (PyOD's ``y``).
+
+    The one rule of the adapter: the estimator's ``_uses_anomaly_labels``
+    class attribute (skrobustad's :class:`~skrobustad.BaseDeepDetector` sets it
+    False, semi-supervised detectors such as :class:`~skrobustad.AESAD` True).
+    A :class:`~sklearn.pipeline.Pipeline` follows its last step and
+    :class:`~skrobustad.IAD`, an unsupervised wrapper that hands labels on to
+    its base estimator only, follows that estimator (``None`` is an
+    IsolationForest). Any other object (scikit-learn's detectors, third-party
+    ones without the attribute) does not use labels.
+    """
+    if isinstance(estimator, Pipeline):
+        estimator = estimator.steps[-1][1]
+    flag = getattr(estimator, "_uses_anomaly_labels", None)
+    if flag is None:
+        from .wrappers import IAD
+
+        if isinstance(estimator, IAD):
+            inner = estimator.estimator
+            return inner is not None and _uses_anomaly_labels(inner)
+    return bool(flag)
+
+
 class PyODAdapter(BaseDetector):
     """Expose a scikit-learn-style outlier detector as a PyOD detector.
 
@@ -77,11 +127,24 @@ class PyODAdapter(BaseDetector):
     used).
 
     Labels follow PyOD too: ``fit(X, y)`` takes ``y`` with 1 = labeled
-    anomaly and 0 = unlabeled and passes it to the estimator as skrobustad's
-    ``y_partial`` (1 -> 1, 0 -> -1). Estimators whose ``fit`` has no
-    ``y_partial`` parameter are fitted without labels, with a
-    :class:`~skrobustad.exceptions.LabelsIgnoredWarning` when ``y`` marks any
-    anomaly.
+    anomaly and 0 = unlabeled, and what happens to it depends on the wrapped
+    estimator, as in PyOD:
+
+    * an estimator that uses anomaly labels (a semi-supervised one, whose
+      class sets ``_uses_anomaly_labels = True``: :class:`~skrobustad.AESAD`)
+      receives ``y`` as skrobustad's ``y_partial`` (1 -> 1 labeled anomaly,
+      0 -> -1 unlabeled); a Pipeline ending in one, through its last step;
+      :class:`~skrobustad.IAD` when its base estimator uses labels;
+    * every other estimator (skrobustad's unsupervised detectors such as
+      :class:`~skrobustad.AutoEncoder`, :class:`~skrobustad.IAD` around one,
+      scikit-learn's :class:`~sklearn.ensemble.IsolationForest`, ...) is
+      fitted on ``X`` alone, exactly as ``fit(X)``, with a
+      :class:`~skrobustad.exceptions.LabelsIgnoredWarning` when ``y`` marks
+      any anomaly, as PyOD's unsupervised detectors ignore ``y``. So an
+      unsupervised benchmark loop calling ``fit(X_train, y_train)`` does not
+      leak the labels. To leave known anomalies out of an unsupervised
+      detector's training, fit the adapter on ``X[y == 0]`` (or the
+      detector itself with ``y_partial``).
 
     Meta-learned detectors (objects with an ``adapt`` method, e.g.
     ``MetaRAE``) must already be meta-fitted: for them, ``fit(X)`` means
@@ -204,11 +267,12 @@ class PyODAdapter(BaseDetector):
         X : array-like of shape (n_samples, n_features)
             Training data (for a meta-learner: the support set it adapts to).
         y : array-like of shape (n_samples,), default=None
-            PyOD's labels: 1 = labeled anomaly, 0 = unlabeled. Passed to the
-            estimator as ``y_partial`` (1 -> 1, 0 -> -1) when its ``fit`` (or
-            ``adapt``) takes ``y_partial``, or the last step's when it is a
-            Pipeline; otherwise ignored with a warning if any sample is
-            labeled.
+            PyOD's labels: 1 = labeled anomaly, 0 = unlabeled. Passed as
+            ``y_partial`` (1 -> 1, 0 -> -1) to an estimator that uses anomaly
+            labels (its ``fit``, its ``adapt`` for a meta-learner, or its last
+            step's ``fit`` for a Pipeline); ignored by every other estimator,
+            with a :class:`~skrobustad.exceptions.LabelsIgnoredWarning` if any
+            sample is labeled. Validated in both cases.
 
         Returns
         -------
@@ -220,13 +284,14 @@ class PyODAdapter(BaseDetector):
         y_partial = self._check_y(y, n_samples)
 
         if hasattr(self.estimator, "adapt"):
-            kwargs = self._label_kwargs(
-                y_partial, "y_partial" if _fit_accepts(self.estimator.adapt, "y_partial") else None
-            )
+            param = "y_partial" if _fit_accepts(self.estimator.adapt, "y_partial") else None
+            kwargs = self._label_kwargs(y_partial, self.estimator, param)
             self.estimator_ = self.estimator.adapt(X, **kwargs)
         else:
             self.estimator_ = clone(self.estimator)
-            kwargs = self._label_kwargs(y_partial, _y_partial_fit_param(self.estimator_))
+            kwargs = self._label_kwargs(
+                y_partial, self.estimator_, _y_partial_fit_param(self.estimator_)
+            )
             self.estimator_.fit(X, **kwargs)
         if not hasattr(self.estimator_, "score_samples"):
             raise TypeError(
@@ -240,19 +305,30 @@ class PyODAdapter(BaseDetector):
         self._process_decision_scores()
         return self
 
-    def _label_kwargs(self, y_partial, param):
+    def _label_kwargs(self, y_partial, estimator, param):
+        """The fit keyword carrying ``y_partial`` to ``estimator``, or {} (PyOD's rule)."""
         if y_partial is None:
             return {}
-        if param is None:
-            if np.any(y_partial == LABEL_ANOMALY):
-                warnings.warn(
-                    f"{type(self.estimator).__name__} cannot take labels (its fit has "
-                    "no y_partial parameter): the labeled anomalies in y are ignored.",
-                    LabelsIgnoredWarning,
-                    stacklevel=3,
-                )
-            return {}
-        return {param: y_partial}
+        name = type(estimator).__name__
+        if isinstance(estimator, Pipeline):
+            name = f"{name} ending in {type(estimator.steps[-1][1]).__name__}"
+        if not _uses_anomaly_labels(estimator):
+            reason = (
+                f"{name} does not use anomaly labels (an unsupervised detector): the "
+                "labeled anomalies in y are ignored, as PyOD's unsupervised detectors "
+                "ignore y. Wrap a semi-supervised detector (e.g. AESAD) to train on "
+                "them, or fit on X[y == 0] to leave them out."
+            )
+        elif param is None:
+            reason = (
+                f"{name} cannot take labels (its fit has no y_partial parameter): the "
+                "labeled anomalies in y are ignored."
+            )
+        else:
+            return {param: y_partial}
+        if np.any(y_partial == LABEL_ANOMALY):
+            warnings.warn(reason, LabelsIgnoredWarning, stacklevel=3)
+        return {}
 
     def _anomaly_scores(self, X):
         return -np.asarray(self.estimator_.score_samples(X), dtype=np.float64).ravel()
@@ -274,23 +350,90 @@ class PyODAdapter(BaseDetector):
         return self._anomaly_scores(X)
 
 
+def _allowed_names():
+    import skrobustad
+
+    public = sorted(
+        n
+        for n in getattr(skrobustad, "__all__", ())
+        if not n.startswith("_")
+        and inspect.isclass(getattr(skrobustad, n, None))
+        and not inspect.isabstract(getattr(skrobustad, n))
+    )
+    return (
+        f"a public skrobustad estimator name ({', '.join(public)}) or the dotted path "
+        "of an outlier-detector class in one of the modules "
+        f"{', '.join(ESTIMATOR_MODULES)} (or a public submodule), e.g. "
+        "'sklearn.ensemble.IsolationForest'"
+    )
+
+
+def _refuse(name, why):
+    return ValueError(
+        f"make_pyod_adapter cannot resolve the estimator {name!r}: {why}. It resolves "
+        f"{_allowed_names()}; nothing else is imported or called."
+    )
+
+
+def _in_modules(module_path, modules):
+    return any(module_path == m or module_path.startswith(m + ".") for m in modules)
+
+
 def _resolve_estimator_class(name):
-    """A public skrobustad estimator name or a dotted path -> class."""
-    if "." not in name:
+    """An estimator name from JSON -> an allowed outlier-detector class.
+
+    Knowledge-base files are data, so the name is resolved only to a class
+    (never a function, module or other attribute) that is a
+    :class:`~sklearn.base.BaseEstimator` defined in skrobustad or
+    scikit-learn, is not abstract, is not already a PyOD detector, and has
+    ``fit`` plus ``score_samples`` (or ``adapt``); a dotted name must point
+    into :data:`ESTIMATOR_MODULES` through public names. The module is
+    checked before it is imported, the class before it is called.
+    """
+    if not isinstance(name, str) or _DOTTED_NAME.fullmatch(name) is None:
+        raise _refuse(name, "it is not a (dotted) Python name")
+    if "." in name:
+        module_path, _, attr = name.rpartition(".")
+        if not _in_modules(module_path, ESTIMATOR_MODULES):
+            raise _refuse(name, f"the module {module_path!r} is not allowed")
+        if any(part.startswith("_") for part in name.split(".")):
+            raise _refuse(name, "it has a private component (use the public import path)")
+        try:
+            obj = getattr(importlib.import_module(module_path), attr)
+        except (ImportError, AttributeError) as exc:
+            raise _refuse(name, f"it cannot be imported ({exc})") from exc
+    else:
         import skrobustad
 
-        if name not in getattr(skrobustad, "__all__", ()) or name.startswith("_"):
-            raise ValueError(
-                f"Unknown skrobustad estimator {name!r}; use one of "
-                f"{sorted(n for n in skrobustad.__all__ if not n.startswith('_'))} or a "
-                "dotted path such as 'sklearn.ensemble.IsolationForest'."
-            )
-        return getattr(skrobustad, name)
-    module_path, _, attr = name.rpartition(".")
-    try:
-        return getattr(importlib.import_module(module_path), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"Cannot import the estimator {name!r}: {exc}") from exc
+        if name.startswith("_") or name not in getattr(skrobustad, "__all__", ()):
+            raise _refuse(name, "it is not a public skrobustad estimator")
+        obj = getattr(skrobustad, name)
+
+    if not inspect.isclass(obj):
+        raise _refuse(name, f"it is a {type(obj).__name__}, not an estimator class")
+    if not issubclass(obj, BaseEstimator) or not _in_modules(
+        obj.__module__, _ESTIMATOR_PACKAGES
+    ):
+        raise _refuse(
+            name, "it is not a scikit-learn estimator class of skrobustad or scikit-learn"
+        )
+    if issubclass(obj, BaseDetector):
+        raise _refuse(
+            name,
+            "it is already a PyOD detector (name it by its own class_path in the "
+            "knowledge base)",
+        )
+    if inspect.isabstract(obj):
+        raise _refuse(name, "it is an abstract base class")
+    if not hasattr(obj, "fit") or not (
+        hasattr(obj, "score_samples") or hasattr(obj, "adapt")
+    ):
+        raise _refuse(
+            name,
+            "it is not an outlier detector: it has no fit and score_samples (higher = "
+            "more normal), nor adapt",
+        )
+    return obj
 
 
 def make_pyod_adapter(estimator, *, contamination=0.1, **params):
@@ -302,12 +445,31 @@ def make_pyod_adapter(estimator, *, contamination=0.1, **params):
     ``{"estimator": "AutoEncoder", "hidden_dims": [64, 32], ...}`` as params
     to let the engine build and run a skrobustad detector.
 
+    The estimator name comes from a data file, so it is resolved to an
+    estimator class of an allow-list only, never to an arbitrary callable:
+
+    * a public skrobustad estimator name (``"AutoEncoder"``, ``"AESAD"``,
+      ``"IAD"``, ... from ``skrobustad.__all__``), or
+    * the public dotted path of a class in :data:`ESTIMATOR_MODULES`
+      (``skrobustad`` and its public submodules; scikit-learn's
+      ``sklearn.covariance``, ``sklearn.decomposition``, ``sklearn.ensemble``,
+      ``sklearn.linear_model``, ``sklearn.mixture``, ``sklearn.neighbors``,
+      ``sklearn.svm``), e.g. ``"sklearn.ensemble.IsolationForest"``.
+
+    The module is checked before it is imported. The resolved object must be
+    a class: a :class:`~sklearn.base.BaseEstimator` subclass defined in
+    skrobustad or scikit-learn, not abstract, not already a PyOD
+    :class:`~pyod.models.base.BaseDetector` (PyOD's own detectors need no
+    adapter), with ``fit`` and ``score_samples`` (or ``adapt``). Anything
+    else (``"os.system"``, ``"builtins.eval"``, a function or a non-detector
+    class of an allowed module, a private path, a missing name) raises a
+    ``ValueError`` naming the string, and nothing is called.
+
     Parameters
     ----------
     estimator : str or estimator instance
-        A public skrobustad estimator name (``"AutoEncoder"``), a dotted
-        import path of an estimator class
-        (``"sklearn.ensemble.IsolationForest"``), or an estimator instance.
+        A public skrobustad estimator name, an allowed dotted path of an
+        estimator class (see above), or an estimator instance.
     contamination : float in (0, 0.5] or PyThresh object, default=0.1
         PyOD's contamination of the adapter (sets ``threshold_``).
     **params : dict
@@ -319,6 +481,12 @@ def make_pyod_adapter(estimator, *, contamination=0.1, **params):
     -------
     adapter : PyODAdapter
         Unfitted adapter around the new estimator.
+
+    Raises
+    ------
+    ValueError
+        If ``estimator`` is a string that does not name an allowed estimator
+        class.
 
     Examples
     --------

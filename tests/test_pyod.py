@@ -21,7 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from skrobustad import AutoEncoder
+from skrobustad import AESAD, IAD, AutoEncoder
 from skrobustad.exceptions import LabelsIgnoredWarning
 from skrobustad.pyod import PyODAdapter, make_pyod_adapter
 
@@ -43,7 +43,12 @@ def planted():
 
 # --------------------------------------------------------------------- spies
 class SpyDetector(OutlierMixin, BaseEstimator):
-    """Distance to the training mean; records the y_partial its fit received."""
+    """Distance to the training mean; records the y_partial its fit received.
+
+    It declares that it uses anomaly labels, as a semi-supervised detector.
+    """
+
+    _uses_anomaly_labels = True
 
     def fit(self, X, y=None, *, y_partial=None):
         X = np.asarray(X, dtype=float)
@@ -64,12 +69,32 @@ class NoLabelDetector(SpyDetector):
         return super().fit(X)
 
 
+class UnsupervisedSpy(SpyDetector):
+    """Takes y_partial in fit but does not declare that it uses anomaly labels."""
+
+    _uses_anomaly_labels = False
+
+
+class ThirdPartySpy(OutlierMixin, BaseEstimator):
+    """A detector from elsewhere: fit takes y_partial, no _uses_anomaly_labels."""
+
+    def fit(self, X, y=None, *, y_partial=None):
+        self.y_partial_ = None if y_partial is None else np.array(y_partial)
+        self.center_ = np.asarray(X, dtype=float).mean(axis=0)
+        return self
+
+    def score_samples(self, X):
+        return -np.linalg.norm(np.asarray(X, dtype=float) - self.center_, axis=1)
+
+
 class FakeMetaLearner(BaseEstimator):
     """A meta-learner: ``fit`` on a list of tasks, ``adapt`` returns a new detector.
 
     ``adapt`` returns a SpyDetector bound to the support set and leaves the
     meta-learner unchanged (it only logs the call, for the test).
     """
+
+    _uses_anomaly_labels = True
 
     def __init__(self, adapt_log=None):
         self.adapt_log = adapt_log
@@ -84,6 +109,12 @@ class FakeMetaLearner(BaseEstimator):
         if self.adapt_log is not None:
             self.adapt_log.append(len(X_support))
         return SpyDetector().fit(X_support, y_partial=y_partial)
+
+
+class UnsupervisedMetaLearner(FakeMetaLearner):
+    """A meta-learner whose adapt takes y_partial but does not use labels."""
+
+    _uses_anomaly_labels = False
 
 
 # ---------------------------------------------------------------- basic API
@@ -177,14 +208,76 @@ def test_pyod_labels_reach_the_estimator_as_y_partial(planted):
     np.testing.assert_array_equal(floats.estimator_.y_partial_, np.where(y == 1, 1, -1))
 
 
-def test_pyod_labels_change_a_real_autoencoder(planted, device):
-    """Labeled anomalies are left out of the AutoEncoder's training, as with y_partial."""
+def tiny_aesad(device, random_state=0):
+    return AESAD(**{**TINY_AE, "random_state": random_state, "device": device})
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(tiny_ae, id="AutoEncoder"),
+        pytest.param(
+            lambda device: make_pipeline(StandardScaler(), tiny_ae(device)), id="Pipeline-AE"
+        ),
+        pytest.param(
+            lambda device: IAD(IsolationForest(n_estimators=20), max_iter=2, random_state=0),
+            id="IAD-IsolationForest",
+        ),
+        pytest.param(lambda device: IsolationForest(random_state=0), id="IsolationForest"),
+        pytest.param(lambda device: UnsupervisedSpy(), id="unsupervised-spy"),
+        pytest.param(lambda device: ThirdPartySpy(), id="third-party-spy"),
+    ],
+)
+def test_unsupervised_estimators_ignore_pyod_labels(planted, device, make):
+    """PyOD's convention: fit(X, y) on an unsupervised detector is fit(X), with a warning.
+
+    An unsupervised benchmark loop calling fit(X_train, y_train) must not leak
+    the labels into the detector (skrobustad's AutoEncoder, told y_partial,
+    would leave the labeled anomalies out of its training).
+    """
     X, y = planted
-    clf = PyODAdapter(tiny_ae(device)).fit(X, y)
-    ref = tiny_ae(device).fit(X, y_partial=np.where(y == 1, 1, -1))
-    plain = tiny_ae(device).fit(X)
+    with pytest.warns(LabelsIgnoredWarning, match="does not use anomaly labels") as record:
+        with_y = PyODAdapter(make(device)).fit(X, y)
+    inner = with_y.estimator_
+    inner = inner[-1] if hasattr(inner, "steps") else inner
+    assert type(inner).__name__ in str(record[0].message)  # names who ignores y
+    assert getattr(inner, "y_partial_", None) is None  # the spies saw no labels
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LabelsIgnoredWarning)
+        without_y = PyODAdapter(make(device)).fit(X)
+    np.testing.assert_allclose(with_y.decision_scores_, without_y.decision_scores_, rtol=1e-6)
+    np.testing.assert_allclose(
+        with_y.decision_function(X[:50]), without_y.decision_function(X[:50]), rtol=1e-6
+    )
+    np.testing.assert_array_equal(with_y.labels_, without_y.labels_)
+
+
+def test_pyod_labels_train_a_semi_supervised_aesad(planted, device):
+    """AESAD uses anomaly labels: PyOD's y reaches it as y_partial and changes the model."""
+    X, y = planted
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LabelsIgnoredWarning)
+        clf = PyODAdapter(tiny_aesad(device)).fit(X, y)
+    ref = tiny_aesad(device).fit(X, y_partial=np.where(y == 1, 1, -1))
+    with pytest.warns(UserWarning, match="no labeled anomalies"):
+        plain = PyODAdapter(tiny_aesad(device)).fit(X)  # AESAD says it got no labels
     np.testing.assert_allclose(clf.decision_function(X), -ref.score_samples(X), rtol=1e-6)
-    assert not np.allclose(clf.decision_function(X), -plain.score_samples(X))
+    assert not np.allclose(clf.decision_function(X), plain.decision_function(X))
+
+
+def test_iad_follows_its_base_estimator_for_pyod_labels(planted, device):
+    """IAD hands labels on to its base estimator only: it uses them iff the base does."""
+    X, y = planted
+    y_partial = np.where(y == 1, 1, -1)
+    iad = IAD(tiny_aesad(device), max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LabelsIgnoredWarning)
+        clf = PyODAdapter(iad).fit(X, y)
+    ref = clone(iad).fit(X, y_partial=y_partial)
+    np.testing.assert_allclose(clf.decision_function(X), -ref.score_samples(X), rtol=1e-6)
+    # IAD's default base estimator (IsolationForest) ignores them
+    with pytest.warns(LabelsIgnoredWarning, match="IAD does not use anomaly labels"):
+        PyODAdapter(IAD(max_iter=1, n_estimators=1, random_state=0)).fit(X, y)
 
 
 def test_labels_without_y_partial_support_warn_and_bad_labels_raise(planted):
@@ -219,9 +312,14 @@ def test_meta_learner_fit_means_adapt(planted):
     other = PyODAdapter(meta).fit(X[:100] + 3.0)
     assert other.estimator_ is not first
     np.testing.assert_allclose(first.center_, X.mean(axis=0))
-    # PyOD labels reach adapt as y_partial
+    # PyOD labels reach adapt as y_partial (the meta-learner uses anomaly labels)
     labeled = PyODAdapter(meta).fit(X, y)
     np.testing.assert_array_equal(labeled.estimator_.y_partial_, np.where(y == 1, 1, -1))
+    # ... and an unsupervised meta-learner ignores them with a warning
+    unsup = UnsupervisedMetaLearner().fit([X[:50]])
+    with pytest.warns(LabelsIgnoredWarning, match="does not use anomaly labels"):
+        ignored = PyODAdapter(unsup).fit(X, y)
+    assert ignored.estimator_.y_partial_ is None
 
 
 def test_meta_learner_must_be_meta_fitted(planted):
@@ -425,7 +523,67 @@ def test_make_pyod_adapter_resolves_names_paths_and_instances(device):
     base = tiny_ae(device)
     from_instance = make_pyod_adapter(base, max_epochs=2)
     assert from_instance.estimator.max_epochs == 2 and base.max_epochs == 10
-    with pytest.raises(ValueError, match="Unknown skrobustad estimator"):
-        make_pyod_adapter("NoSuchDetector")
-    with pytest.raises(ValueError, match="Cannot import"):
-        make_pyod_adapter("no_such_module.Detector")
+    iad = make_pyod_adapter("skrobustad.wrappers.IAD", max_iter=2)
+    assert isinstance(iad.estimator, IAD) and iad.estimator.max_iter == 2
+    ocsvm = make_pyod_adapter("sklearn.svm.OneClassSVM", nu=0.2)
+    assert type(ocsvm.estimator).__name__ == "OneClassSVM" and ocsvm.estimator.nu == 0.2
+
+
+# ------------------------------------------- make_pyod_adapter: hostile input
+@pytest.mark.parametrize(
+    "name, params, why",
+    [
+        # arbitrary callables: each would create the marker file if it were called
+        ("os.system", lambda m: {"command": f"touch '{m}'"}, "module 'os' is not allowed"),
+        ("subprocess.run", lambda m: {"args": ["touch", str(m)]}, "'subprocess' is not allowed"),
+        ("builtins.open", lambda m: {"file": str(m), "mode": "w"}, "'builtins' is not allowed"),
+        ("builtins.eval", lambda m: {}, "'builtins' is not allowed"),
+        # functions and non-estimator classes of allowed modules
+        ("skrobustad.pyod.make_pyod_adapter", lambda m: {}, "function, not an estimator class"),
+        ("skrobustad.wrappers.importance_weights", lambda m: {"anomaly_scores": [0.0, 1.0]},
+         "function, not an estimator class"),
+        ("skrobustad.exceptions.LabelsIgnoredWarning", lambda m: {},
+         "not a scikit-learn estimator class"),
+        ("sklearn.ensemble.RandomForestClassifier", lambda m: {}, "not an outlier detector"),
+        ("BaseDeepDetector", lambda m: {}, "abstract"),
+        ("skrobustad.pyod.PyODAdapter", lambda m: {}, "already a PyOD detector"),
+        ("pyod.models.iforest.IForest", lambda m: {}, "'pyod.models.iforest' is not allowed"),
+        ("sklearn.ensemble._iforest.IsolationForest", lambda m: {}, "private component"),
+        # names that do not exist or are not names
+        ("NoSuchDetector", lambda m: {}, "not a public skrobustad estimator"),
+        ("__version__", lambda m: {}, "not a public skrobustad estimator"),
+        ("sklearn.ensemble.NoSuchForest", lambda m: {}, "cannot be imported"),
+        ("skrobustad.no_such_module.Detector", lambda m: {}, "cannot be imported"),
+        ("no_such_module.Detector", lambda m: {}, "'no_such_module' is not allowed"),
+        ("..os.system", lambda m: {}, "not a \\(dotted\\) Python name"),
+    ],
+)
+def test_make_pyod_adapter_refuses_anything_but_estimator_classes(tmp_path, name, params, why):
+    """Knowledge-base strings are data: only allowed estimator classes are resolved."""
+    marker = tmp_path / "executed"
+    with pytest.raises(ValueError, match=why) as excinfo:
+        make_pyod_adapter(name, **params(marker))
+    message = str(excinfo.value)
+    assert repr(name) in message  # names the string and what is allowed
+    assert "sklearn.ensemble.IsolationForest" in message and "AutoEncoder" in message
+    assert not marker.exists()  # nothing was called
+
+
+def test_make_pyod_adapter_imports_no_refused_module(monkeypatch):
+    """A refused module is not even imported (import-time code never runs)."""
+    import importlib
+
+    imported = []
+    real = importlib.import_module
+
+    def spy(module, *args):
+        imported.append(module)
+        return real(module, *args)
+
+    monkeypatch.setattr(importlib, "import_module", spy)
+    for name in ("os.system", "subprocess.run", "no_such_module.X", "pyod.models.base.X"):
+        with pytest.raises(ValueError, match="is not allowed"):
+            make_pyod_adapter(name)
+    assert imported == []
+    make_pyod_adapter("sklearn.ensemble.IsolationForest")  # the spy sees allowed imports
+    assert imported == ["sklearn.ensemble"]

@@ -1,6 +1,8 @@
 """The private skorch net and the functions estimators call to train and score."""
 
 import contextlib
+import math
+import threading
 
 import numpy as np
 import torch
@@ -8,7 +10,22 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from tqdm.auto import tqdm
 
+from ..exceptions import TrainingDivergedError
+from ..nn._dropout import Dropout
 from ._data import BatchData, BatchIterator
+
+#: Serialises the save / seed / restore of torch's global generators
+#: (:func:`seeded`), so that fits running in threads neither see each other's
+#: seeds nor leave the caller's generator changed.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
+class _FitInterrupted(Exception):
+    """Carries a KeyboardInterrupt past skorch, which swallows it in ``partial_fit``."""
+
+
+class _StopRequested(Exception):
+    """A callback asked to end training (skorch's KeyboardInterrupt from a hook)."""
 
 
 class _DetectorNet(NeuralNet):
@@ -21,10 +38,35 @@ class _DetectorNet(NeuralNet):
     given, replaces the whole training step.
     """
 
-    def __init__(self, module, *args, loss_fn=None, step_fn=None, **kwargs):
+    def __init__(self, module, *args, loss_fn=None, step_fn=None, default_callbacks=(),
+                 **kwargs):
         super().__init__(module, *args, **kwargs)
         self.loss_fn = loss_fn
         self.step_fn = step_fn
+        self.default_callbacks = list(default_callbacks)
+
+    @property
+    def _default_callbacks(self):
+        # skorch's own defaults include a PrintLog; ours are chosen per fit
+        return self.default_callbacks
+
+    def notify(self, method_name, **cb_kwargs):
+        # skorch's callbacks (EarlyStopping, for one) ask to stop training by
+        # raising KeyboardInterrupt from a hook: tell that apart from Ctrl-C
+        try:
+            super().notify(method_name, **cb_kwargs)
+        except KeyboardInterrupt:
+            raise _StopRequested() from None
+
+    def fit_loop(self, X, y=None, **fit_params):
+        # skorch ends training quietly on Ctrl-C; a detector must not return a
+        # half-trained model as if it were fitted
+        try:
+            return super().fit_loop(X, y, **fit_params)
+        except _StopRequested:
+            return self
+        except KeyboardInterrupt as exc:
+            raise _FitInterrupted() from exc
 
     def _set_training(self, training=True):
         # skorch switches every module's mode on every batch; a recursive
@@ -86,6 +128,54 @@ class _EpochProgressBar(Callback):
         self.bar_.close()
 
 
+class _FiniteGuard(Callback):
+    """Stop training with :class:`TrainingDivergedError` once it diverges.
+
+    Checked at the end of every epoch: the epoch's training loss, then every
+    floating-point parameter and buffer of the module (batch norm statistics
+    included). One check per epoch costs a few device synchronisations.
+    """
+
+    def __init__(self, name, max_abs_input):
+        self.name = name
+        self.max_abs_input = max_abs_input
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1].get("train_loss", 0.0)
+        if not math.isfinite(loss):
+            self._raise(net, f"the training loss is {loss}")
+        tensors = [*net.module_.parameters(), *net.module_.buffers()]
+        for t in tensors:
+            if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                self._raise(net, "the network's parameters are no longer finite")
+
+    def _raise(self, net, what):
+        epoch = len(net.history)
+        raise TrainingDivergedError(
+            f"{self.name} training diverged at epoch {epoch} of {net.max_epochs}: {what}. "
+            "Likely causes: input values too large for the network (the largest absolute "
+            f"training value is {self.max_abs_input:.3g}; scale the features, e.g. with "
+            f"StandardScaler) or a learning rate that is too high (lr={net.lr:g})."
+        )
+
+
+@contextlib.contextmanager
+def dropout_generator(module, generator):
+    """Let every skrobustad :class:`~skrobustad.nn.Dropout` of ``module`` draw from ``generator``.
+
+    The generator is detached again on exit, so that a fitted module holds no
+    fit-time state.
+    """
+    layers = [m for m in module.modules() if isinstance(m, Dropout)]
+    for m in layers:
+        m.generator = generator
+    try:
+        yield
+    finally:
+        for m in layers:
+            m.generator = None
+
+
 #: Optimizers whose ``fused=True`` implementation runs on CPU and CUDA.
 _FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
 
@@ -94,14 +184,17 @@ _FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
 def seeded(seed, device):
     """Run a block with torch's global generators seeded, then restore them.
 
-    Weight initialisation and dropout draw from torch's global generators;
+    torch's layers draw their initial weights from the global generators;
     forking them keeps the caller's random state untouched while making the
-    block deterministic.
+    block deterministic. A process-wide lock serialises these blocks, so
+    that two fits in threads never interleave their save / seed / restore.
+    Keep the block short (building a module): everything random during
+    training draws from a fit's own generators instead.
     """
     devices = []
     if device.type == "cuda":
         devices = [device.index if device.index is not None else torch.cuda.current_device()]
-    with torch.random.fork_rng(devices=devices):
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
 
@@ -123,6 +216,7 @@ def train_module(
     verbose=0,
     validation_fraction=None,
     drop_last=False,
+    name=None,
 ):
     """Train ``module`` in place on ``data`` and return skorch's history.
 
@@ -141,7 +235,9 @@ def train_module(
     max_epochs, batch_size, lr : int, int, float
     device : torch.device
     generator : torch.Generator
-        Source of the shuffling order (and of the validation split).
+        Source of the shuffling order (and of the validation split). The
+        dropout masks come from a second generator seeded from its initial
+        seed; nothing draws from torch's global generators.
     optimizer : torch optimizer class, default=Adam
     optimizer_kwargs : dict, optional
         Extra keyword arguments for the optimizer (e.g. ``weight_decay``).
@@ -153,14 +249,26 @@ def train_module(
         Hold out this fraction to report ``valid_loss`` (for early stopping).
     drop_last : bool
         Drop the last incomplete batch (for modules with batch norm).
+    name : str, optional
+        Estimator name used in error messages.
 
     Returns
     -------
     history : skorch.History
+
+    Raises
+    ------
+    TrainingDivergedError
+        When an epoch ends with a non-finite loss or non-finite parameters.
+    KeyboardInterrupt
+        Propagated (skorch alone would end training early and return).
     """
+    name = name or type(module).__name__
+    max_abs_input = float(data.tensors["X"].abs().max()) if len(data) else 0.0
     default_callbacks = [
         ("epoch_timer", EpochTimer()),
         ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+        ("finite_guard", _FiniteGuard(name, max_abs_input)),
     ]
     if validation_fraction is not None:
         default_callbacks.append(("valid_loss", PassthroughScoring(name="valid_loss")))
@@ -201,12 +309,24 @@ def train_module(
         train_split=train_split,
         callbacks=list(callbacks or []),
         device=device,
+        default_callbacks=default_callbacks,
         **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
     )
-    net.get_default_callbacks = lambda: default_callbacks
     net._training_mode = None
-    net.fit(data, None)
+    masks = torch.Generator(device=device)
+    masks.manual_seed(generator.initial_seed() ^ _DROPOUT_SEED_SALT)
+    try:
+        with dropout_generator(module, masks):
+            net.fit(data, None)
+    except _FitInterrupted:
+        raise KeyboardInterrupt from None
+    except _StopRequested:
+        pass  # a callback's on_train_end asked to stop: training is over anyway
     return net.history
+
+
+#: Mixed into the data-order seed to seed the dropout masks.
+_DROPOUT_SEED_SALT = 0x5DEECE66D
 
 
 @torch.no_grad()
@@ -224,7 +344,18 @@ def predict_batches(fn, X, *, batch_size, device):
     """
     out = []
     for start in range(0, len(X), batch_size):
-        out.append(fn(X[start:start + batch_size].to(device)).detach().to("cpu", torch.float64))
+        xb = X[start:start + batch_size].to(device)
+        n = len(xb)
+        if n < _MIN_SCORE_ROWS:
+            # a one- or two-row product takes another BLAS kernel than a
+            # larger one (matrix-vector), whose float32 rounding differs: pad,
+            # so that a sample's score does not depend on what it is scored with
+            xb = torch.cat([xb, xb.new_zeros((_MIN_SCORE_ROWS - n, *xb.shape[1:]))])
+        out.append(fn(xb)[:n].detach().to("cpu", torch.float64))
     if not out:
         return np.empty(0)
     return torch.cat(out).numpy()
+
+
+#: Scoring batches are padded to at least this many rows (see predict_batches).
+_MIN_SCORE_ROWS = 16

@@ -323,9 +323,23 @@ class AESAD(BaseDeepDetector):
             else self.target_transform
         )
         try:
+            if self.n_labeled_anomalies_:
+                self._check_target_fn(data.tensors["X"][is_anomaly][:2])
             return super()._fit_module(data)
         finally:
             del self._target_fn
+
+    def _check_target_fn(self, x):
+        """A callable ``target_transform`` must map a batch to a tensor of its shape."""
+        with torch.no_grad():
+            target = self._target_fn(x.clone())
+        if not isinstance(target, torch.Tensor) or target.shape != x.shape:
+            got = tuple(target.shape) if isinstance(target, torch.Tensor) else type(target).__name__
+            raise ValueError(
+                "target_transform must return a tensor of the shape of its input (the "
+                f"labeled anomalies' targets); for an input of shape {tuple(x.shape)} it "
+                f"returned {got}."
+            )
 
     def _resolve_lambda(self, n, s):
         if self.lambda_ == "auto":
@@ -361,8 +375,8 @@ class AESAD(BaseDeepDetector):
             return X
         return (X - self.data_min_) / self.data_range_
 
-    def _anomaly_scores(self, X):
-        return super()._anomaly_scores(self._scale(X))
+    def _anomaly_scores(self, X, training=False):
+        return super()._anomaly_scores(self._scale(X), training=training)
 
     # ---------------------------------------------------------------- public
     def reconstruct(self, X):

@@ -5,6 +5,7 @@ import numbers
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._engine import seeded
 from ..base import BaseDeepDetector
 from ..losses import squared_error
 from ..nn import MLP, HypersphereEncoder
@@ -196,15 +197,16 @@ class DeepSVDD(BaseDeepDetector):
     def _pretrain(self, module, data):
         """Train ``module``'s encoder as the first half of a bias-free autoencoder."""
         n_features = data.tensors["X"].shape[1]
-        decoder = MLP(
-            self.hidden_dims[-1],
-            list(self.hidden_dims[-2::-1]),
-            n_features,
-            activation=self.activation,
-            bias=False,
-            batch_norm=self.batch_norm,
-            dropout=self.dropout,
-        ).to(device=self.device_, dtype=self._torch_dtype)
+        with seeded(self._seed + 1, self.device_):
+            decoder = MLP(
+                self.hidden_dims[-1],
+                list(self.hidden_dims[-2::-1]),
+                n_features,
+                activation=self.activation,
+                bias=False,
+                batch_norm=self.batch_norm,
+                dropout=self.dropout,
+            ).to(device=self.device_, dtype=self._torch_dtype)
         autoencoder = torch.nn.Sequential(module.encoder, decoder)
         self.pretrain_history_ = self._train(
             autoencoder,

@@ -4,7 +4,7 @@ import math
 
 from torch import nn
 
-from ._mlp import MLP, get_activation
+from ._mlp import MLP, check_widths, get_activation
 
 
 def _conv_out(size):
@@ -61,12 +61,8 @@ class ConvAutoEncoder(nn.Module):
             raise ValueError(
                 f"image_shape must be (C, H, W) or (H, W) of positive ints, got {image_shape}."
             )
-        channels = [int(c) for c in channels]
-        hidden_dims = [int(h) for h in hidden_dims]
-        if not channels or min(channels) < 1:
-            raise ValueError(f"channels must be non-empty positive ints, got {channels}.")
-        if not hidden_dims or min(hidden_dims) < 1:
-            raise ValueError(f"hidden_dims must be non-empty positive ints, got {hidden_dims}.")
+        channels = check_widths(channels, "channels")
+        hidden_dims = check_widths(hidden_dims)
         self.image_shape = image_shape
 
         n_channels, height, width = image_shape

@@ -4,6 +4,8 @@ import torch
 import zuko
 from torch import nn
 
+from ._mlp import check_widths
+
 
 class MAFDensity(nn.Module):
     """Masked autoregressive flow whose forward pass is the per-sample NLL.
@@ -24,9 +26,7 @@ class MAFDensity(nn.Module):
 
     def __init__(self, n_features, n_transforms=5, hidden_dims=(32, 32)):
         super().__init__()
-        hidden_dims = tuple(int(h) for h in hidden_dims)
-        if hidden_dims and min(hidden_dims) < 1:
-            raise ValueError(f"hidden_dims must hold positive ints, got {hidden_dims}.")
+        hidden_dims = tuple(check_widths(hidden_dims, allow_empty=True))
         self.flow = zuko.flows.MAF(
             features=int(n_features),
             transforms=int(n_transforms),

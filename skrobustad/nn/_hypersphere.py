@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from ._mlp import MLP
+from ._mlp import MLP, check_widths
 
 
 class HypersphereEncoder(nn.Module):
@@ -29,11 +29,7 @@ class HypersphereEncoder(nn.Module):
     def __init__(self, n_features, hidden_dims, *, activation="relu", batch_norm=False,
                  dropout=0.0):
         super().__init__()
-        hidden_dims = [int(h) for h in hidden_dims]
-        if not hidden_dims or min(hidden_dims) < 1:
-            raise ValueError(
-                f"hidden_dims must be a non-empty sequence of positive ints, got {hidden_dims}."
-            )
+        hidden_dims = check_widths(hidden_dims)
         self.encoder = MLP(
             n_features,
             hidden_dims[:-1],

@@ -1,6 +1,10 @@
 """Multi-layer perceptrons and a symmetric dense autoencoder."""
 
+import numbers
+
 from torch import nn
+
+from ._dropout import Dropout
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -10,6 +14,25 @@ _ACTIVATIONS = {
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
 }
+
+
+def check_widths(widths, name="hidden_dims", *, allow_empty=False):
+    """Return ``widths`` as a list of ints, or raise ``ValueError`` naming ``name``.
+
+    Every entry must be a positive integer (``2.5``, ``"a"`` and ``True``
+    are refused rather than truncated or parsed).
+    """
+    try:
+        values = list(widths)
+    except TypeError:
+        values = None
+    valid = values is not None and (allow_empty or values) and all(
+        isinstance(w, numbers.Integral) and not isinstance(w, bool) and w >= 1 for w in values
+    )
+    if not valid:
+        kind = "a sequence" if allow_empty else "a non-empty sequence"
+        raise ValueError(f"{name} must be {kind} of positive ints, got {widths!r}.")
+    return [int(w) for w in values]
 
 
 def get_activation(name):
@@ -29,7 +52,7 @@ def _hidden_tail(width, *, activation, bias, batch_norm, dropout):
         modules.append(nn.BatchNorm1d(width, affine=bias))
     modules.append(get_activation(activation))
     if dropout:
-        modules.append(nn.Dropout(dropout))
+        modules.append(Dropout(dropout))
     return modules
 
 
@@ -67,7 +90,7 @@ class MLP(nn.Sequential):
         output_activation=None,
     ):
         layers = []
-        dims = [int(in_features), *(int(h) for h in hidden_dims)]
+        dims = [int(in_features), *check_widths(hidden_dims, allow_empty=True)]
         for d_in, d_out in zip(dims[:-1], dims[1:]):
             layers.append(nn.Linear(d_in, d_out, bias=bias))
             layers.extend(_hidden_tail(d_out, activation=activation, bias=bias,
@@ -111,11 +134,7 @@ class MLPAutoEncoder(nn.Module):
         activate_code=False,
     ):
         super().__init__()
-        hidden_dims = [int(h) for h in hidden_dims]
-        if not hidden_dims or min(hidden_dims) < 1:
-            raise ValueError(
-                f"hidden_dims must be a non-empty sequence of positive ints, got {hidden_dims}."
-            )
+        hidden_dims = check_widths(hidden_dims)
         kw = dict(activation=activation, bias=bias, batch_norm=batch_norm, dropout=dropout)
         self.encoder = MLP(n_features, hidden_dims[:-1], hidden_dims[-1], **kw)
         if activate_code:

@@ -45,6 +45,13 @@ def check_y_partial(y_partial, n_samples):
         raise ValueError(
             f"y_partial has {y.shape[0]} entries but X has {n_samples} samples."
         )
+    if y.dtype.kind == "O":
+        # labels built in Python lists or pandas object columns: accept them
+        # when every entry is a number, as scikit-learn accepts labels
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
     if y.dtype.kind not in "biuf":
         raise ValueError(
             "y_partial must hold the integer codes 1 (known anomaly), 0 (known "

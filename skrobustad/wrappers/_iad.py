@@ -525,7 +525,16 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
                     member.set_params(random_state=int(seed))
             if t > 0 and self.round_params:
                 member.set_params(**self.round_params)
-            rows = slice(None) if rows is None else rows
+            rows = np.arange(len(X)) if rows is None else rows
+            # a zero weight means "not in training": such rows never reach the
+            # estimator (IsolationForest's weighted subsampling, for one,
+            # fails when fewer rows than max_samples have non-zero weight)
+            rows = rows[weight[rows] > 0]
+            if rows.size == 0:
+                raise ValueError(
+                    "IAD has no training sample with non-zero weight (every sample is "
+                    "a labeled anomaly or has sample_weight 0)."
+                )
             fit_params = {"sample_weight": weight[rows]}
             if passes_labels:
                 fit_params["y_partial"] = y_partial[rows]
