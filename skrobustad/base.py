@@ -8,15 +8,23 @@ sign convention and ``offset_``. A subclass only provides hooks:
 - ``_loss(output, batch)``: the per-sample training loss;
 - ``_score_batch(module, X)``: the per-sample *anomaly* score (higher = more
   abnormal) of a batch; the base class negates it for ``score_samples``;
-- optionally ``_initialize_module(module, data)`` (e.g. Deep SVDD's centre),
-  ``_training_mask(y_partial, sample_weight)`` or ``_fit_module(data)``
-  (for alternating schemes that call :meth:`_train` several times).
+- optionally ``_initialize_module(module, data, state)`` (e.g. Deep SVDD's
+  centre), ``_training_mask(y_partial, sample_weight)`` or
+  ``_fit_module(data, state)`` (for alternating schemes that call
+  :meth:`_train` several times).
+
+What one call of ``fit`` knows beyond its data (its seed, whether it
+continues a fitted module) travels in a :class:`_FitState` passed to the
+hooks, never as attributes on the estimator: a fit that raises leaves nothing
+behind. Optional features are class-level declarations (``_has_warm_start``,
+``_has_batch_norm``), set by the subclasses that have those parameters.
 """
 
 import copy
 import numbers
 import warnings
 from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -32,6 +40,29 @@ from .utils._scores import OffsetOutlierMixin, offset_from_anomaly_scores
 from .utils._validation import LABEL_ANOMALY, check_y_partial, resolve_device
 
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass(frozen=True)
+class _FitState:
+    """The per-call state of one ``fit``, handed to the hooks.
+
+    Attributes
+    ----------
+    seed : int
+        Drawn from ``random_state`` once per fit; every torch generator of
+        the fit derives from it.
+    warm : bool
+        True when the fit continues training ``module_`` (``warm_start``).
+    """
+
+    seed: int
+    warm: bool
+
+    def generator(self, offset=0):
+        """A CPU :class:`torch.Generator` seeded with ``seed + offset``."""
+        generator = torch.Generator()
+        generator.manual_seed(self.seed + offset)
+        return generator
 
 
 def _check_callbacks(callbacks):
@@ -99,12 +130,17 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "verbose": [Interval(numbers.Integral, 0, 2, closed="both")],
         "callbacks": [list, None],
         "dtype": [StrOptions(set(_TORCH_DTYPES))],
-        # only for subclasses that expose it (see ``_initial_module``)
-        "warm_start": ["boolean"],
     }
 
     #: Unsupervised detectors leave labeled anomalies out of training.
     _uses_anomaly_labels = False
+
+    #: Subclasses with a ``warm_start`` parameter set this (see ``_initial_module``).
+    _has_warm_start = False
+
+    #: Subclasses with a ``batch_norm`` parameter set this: batch norm needs
+    #: two samples per training batch, and the last incomplete batch is dropped.
+    _has_batch_norm = False
 
     def __init__(
         self,
@@ -146,7 +182,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _score_batch(self, module, X):
         """Per-sample anomaly score of a batch (higher = more abnormal)."""
 
-    def _initialize_module(self, module, data):
+    def _initialize_module(self, module, data, state):
         """Prepare a new module before training (default: nothing)."""
 
     def _training_mask(self, y_partial, sample_weight):
@@ -160,10 +196,10 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             mask &= y_partial != LABEL_ANOMALY
         return mask
 
-    def _fit_module(self, data):
+    def _fit_module(self, data, state):
         """Build (or reuse), train the module; return ``(module, history)``."""
-        module = self._initial_module(data)
-        history = self._train(module, data)
+        module = self._initial_module(data, state)
+        history = self._train(module, data, state)
         return module, history
 
     # ------------------------------------------------------------- fit/score
@@ -197,9 +233,9 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 LabelsIgnoredWarning,
                 stacklevel=2,
             )
-        self._warm = bool(getattr(self, "warm_start", False)) and hasattr(self, "module_")
+        warm = self._has_warm_start and self.warm_start and hasattr(self, "module_")
         X = validate_data(
-            self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=not self._warm
+            self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=not warm
         )
         y_partial = check_y_partial(y_partial, X.shape[0])
         sample_weight = _check_sample_weight(
@@ -208,7 +244,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.device_ = resolve_device(self.device)
         _check_callbacks(self.callbacks)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        self._seed = int(seed)
+        state = _FitState(seed=int(seed), warm=warm)
 
         mask = self._training_mask(y_partial, sample_weight)
         if not np.any(mask):
@@ -216,11 +252,8 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 "No training samples left: every sample has zero sample_weight or is a "
                 "labeled anomaly that this unsupervised detector excludes."
             )
-        try:
-            data = self._make_data(X, y_partial, sample_weight, mask)
-            module, history = self._fit_module(data)
-        finally:
-            del self._seed, self._warm
+        data = self._make_data(X, y_partial, sample_weight, mask, state)
+        module, history = self._fit_module(data, state)
         self.module_, self.history_ = module, history
         self.module_.eval()
         self.loss_curve_ = [float(h["train_loss"]) for h in self.history_ if "train_loss" in h]
@@ -252,7 +285,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _torch_dtype(self):
         return _TORCH_DTYPES[self.dtype]
 
-    def _make_data(self, X, y_partial, sample_weight, mask):
+    def _make_data(self, X, y_partial, sample_weight, mask, state):
         """Training tensors on ``device_``: X, weight (mean 1), y, index."""
         index = np.flatnonzero(mask)
         weight = sample_weight[index]
@@ -267,7 +300,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _check_batch_norm(self, n_samples):
         """Batch norm needs two samples in every training batch: say so up front."""
-        if not getattr(self, "batch_norm", False):
+        if not (self._has_batch_norm and self.batch_norm):
             return
         n_train = n_samples
         if self.validation_fraction is not None:
@@ -290,34 +323,29 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 "samples."
             )
 
-    def _new_module(self, data):
+    def _new_module(self, data, state):
         """Build the module on ``device_`` and run ``_initialize_module``."""
         self._check_batch_norm(len(data))
-        with seeded(self._seed, self.device_):
+        with seeded(state.seed, self.device_):
             # torch's layers draw their initial weights from the global
             # generator: seeded (and locked) for the construction only
             module = self._build_module(data.tensors["X"].shape[1])
             module = module.to(device=self.device_, dtype=self._torch_dtype)
-        self._initialize_module(module, data)
+        self._initialize_module(module, data, state)
         return module
 
-    def _initial_module(self, data):
+    def _initial_module(self, data, state):
         """The module training starts from.
 
         With a true ``warm_start`` parameter and a fitted module, training
         continues from ``module_`` (already initialised, on ``device_``);
         otherwise a new module is built by :meth:`_new_module`.
         """
-        if self._warm:
+        if state.warm:
             return self.module_.to(device=self.device_, dtype=self._torch_dtype)
-        return self._new_module(data)
+        return self._new_module(data, state)
 
-    def _make_generator(self, offset=0):
-        generator = torch.Generator()
-        generator.manual_seed(self._seed + offset)
-        return generator
-
-    def _train(self, module, data, *, max_epochs=None, step_fn=None, loss_fn=None,
+    def _train(self, module, data, state, *, max_epochs=None, step_fn=None, loss_fn=None,
                generator_offset=0):
         """Train ``module`` with the shared engine and this estimator's settings."""
         self._check_batch_norm(len(data))
@@ -330,12 +358,12 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             batch_size=self.batch_size,
             lr=self.lr,
             device=self.device_,
-            generator=self._make_generator(generator_offset),
+            generator=state.generator(generator_offset),
             optimizer_kwargs={"weight_decay": self.weight_decay},
             callbacks=copy.deepcopy(self.callbacks),
             verbose=self.verbose,
             validation_fraction=self.validation_fraction,
-            drop_last=getattr(self, "batch_norm", False) and len(data) > self.batch_size,
+            drop_last=self._has_batch_norm and self.batch_norm and len(data) > self.batch_size,
             name=type(self).__name__,
         )
 
@@ -393,9 +421,9 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.offset_ = offset_from_anomaly_scores(train_anomaly_scores, self.contamination)
 
     def __sklearn_is_fitted__(self):
-        # Fitted means a trained module exists. (scikit-learn's default test,
-        # "any attribute ending in '_'", misfires on parameters such as
-        # ``lambda_``.)
+        # Fitted means a trained module exists: a fit that raised (a diverged
+        # training, Ctrl-C) may have set ``device_`` and other attributes
+        # ending in "_" already, which scikit-learn's default test counts.
         return hasattr(self, "module_")
 
     # ---------------------------------------------------------------- pickle

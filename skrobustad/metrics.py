@@ -16,7 +16,9 @@ Two kinds of objects are provided:
   ``anomaly_score = -estimator.score_samples(X)`` (scikit-learn's outlier
   convention is higher = more normal), so the sign is handled for the user.
   ``estimator`` may be a :class:`~sklearn.pipeline.Pipeline` ending in an
-  outlier detector.
+  outlier detector. They are scikit-learn scorers
+  (:func:`~sklearn.metrics.make_scorer` with
+  ``response_method="score_samples"``) and take part in metadata routing.
 
 A fold whose labeled entries hold a single class (or no labeled entry at all)
 has no defined AUROC or average precision: the metric returns ``nan`` and
@@ -30,7 +32,7 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import average_precision_score, make_scorer, roc_auc_score
 from sklearn.utils import check_consistent_length, column_or_1d
 
 from .utils._validation import LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNLABELED
@@ -177,52 +179,21 @@ def masked_average_precision_score(y_eval, anomaly_score, *, sample_weight=None)
     return float(average_precision_score(y_true, score, sample_weight=weight))
 
 
-class _MaskedScorer:
-    """Scorer ``(estimator, X, y_eval) -> metric(y_eval, -score_samples(X))``."""
+class _OnNormalityScores:
+    """``metric(y_eval, -normality_score)``: a masked anomaly metric fed ``score_samples``.
 
-    def __init__(self, metric, kwargs):
-        self._metric = metric
-        self._kwargs = kwargs
+    scikit-learn's scorers pass the estimator's ``score_samples`` (higher =
+    more normal); the masked metrics take anomaly scores (higher = more
+    abnormal). This picklable wrapper negates once, in one place.
+    """
 
-    def __call__(self, estimator, X, y_eval, sample_weight=None):
-        """Score ``estimator`` on ``X`` against the labeled entries of ``y_eval``.
+    def __init__(self, metric):
+        self.metric = metric
+        self.__name__ = getattr(metric, "__name__", type(metric).__name__)
 
-        Parameters
-        ----------
-        estimator : object
-            Fitted outlier detector (or a Pipeline ending in one) with a
-            ``score_samples`` method, higher = more normal.
-        X : array-like of shape (n_samples, n_features)
-            Evaluation data.
-        y_eval : array-like of shape (n_samples,)
-            Partial labels (1 anomaly, 0 normal, -1 ignored).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Passed to the metric when given.
-
-        Returns
-        -------
-        score : float
-            Higher is better; ``nan`` when the fold's labeled entries hold a
-            single class.
-        """
-        score_samples = getattr(estimator, "score_samples", None)
-        if score_samples is None:
-            raise TypeError(
-                f"{type(estimator).__name__} has no score_samples method: masked "
-                "scorers need scikit-learn's outlier convention (score_samples, "
-                "higher = more normal). For a PyOD detector, compute "
-                "decision_function(X) yourself and call the metric function."
-            )
-        anomaly_score = -np.asarray(score_samples(X), dtype=np.float64)
-        kwargs = dict(self._kwargs)
-        if sample_weight is not None:
-            kwargs["sample_weight"] = sample_weight
-        return self._metric(y_eval, anomaly_score, **kwargs)
-
-    def __repr__(self):
-        name = getattr(self._metric, "__name__", repr(self._metric))
-        extra = "".join(f", {k}={v!r}" for k, v in self._kwargs.items())
-        return f"make_masked_scorer({name}{extra})"
+    def __call__(self, y_eval, normality_score, **kwargs):
+        anomaly_score = -np.asarray(normality_score, dtype=np.float64)
+        return self.metric(y_eval, anomaly_score, **kwargs)
 
 
 def make_masked_scorer(metric, **kwargs):
@@ -249,7 +220,11 @@ def make_masked_scorer(metric, **kwargs):
     Returns
     -------
     scorer : callable
-        ``scorer(estimator, X, y_eval, sample_weight=None) -> float``.
+        ``scorer(estimator, X, y_eval, sample_weight=None) -> float``, a
+        scikit-learn scorer (:func:`sklearn.metrics.make_scorer` with
+        ``response_method="score_samples"``), so it takes part in metadata
+        routing: ``scorer.set_score_request(sample_weight=True)`` routes
+        ``sample_weight`` to the metric.
 
     See Also
     --------
@@ -268,7 +243,9 @@ def make_masked_scorer(metric, **kwargs):
     """
     if not callable(metric):
         raise TypeError(f"metric must be callable, got {metric!r}.")
-    return _MaskedScorer(metric, kwargs)
+    # a one-entry list: make_scorer validates str values against the
+    # classifier methods only, and takes any list of method names
+    return make_scorer(_OnNormalityScores(metric), response_method=["score_samples"], **kwargs)
 
 
 #: Scorer: ROC AUC of ``-score_samples(X)`` on the labeled entries of ``y_eval``.

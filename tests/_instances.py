@@ -1,16 +1,28 @@
 """Tiny, fast settings of every public estimator for the test suite.
 
-Each entry maps an estimator class to the keyword arguments that make it fit
-in well under a second on the small arrays scikit-learn's checks use, and to
-the checks expected to fail with the written reason.
+``TINY_PARAMS`` maps each deep detector class to keyword arguments that make
+it fit in well under a second on the small arrays scikit-learn's checks use
+(the contract tests run on these). ``CHECK_PARAMS`` lists, for *every*
+public estimator of ``skrobustad.__all__``, the parameter sets scikit-learn's
+common checks run on; ``tests/test_common.py`` fails for a public estimator
+without an entry. ``EXPECTED_FAILED_CHECKS`` gives the checks expected to
+fail, each with its written reason.
 """
 
-from skrobustad import AESAD, MAF, AutoEncoder, DeepSVDD, RobustAE
+from sklearn.ensemble import IsolationForest
+
+from skrobustad import AESAD, IAD, MAF, AutoEncoder, DeepSVDD, RobustAE
 
 _STOCHASTIC = (
     "Training by mini-batch SGD is stochastic: an integer weight is not "
     "equivalent to repeating the sample, because the repeated sample changes "
     "the batch composition and the data order."
+)
+
+_IAD_REWEIGHTS = (
+    "IAD re-weights by the anomaly-score statistics of all rows: a repeated "
+    "row shifts the median and the min/max spread, so an integer weight is not "
+    "equivalent to repeating the row."
 )
 
 TINY_PARAMS = {
@@ -23,12 +35,39 @@ TINY_PARAMS = {
     MAF: dict(n_transforms=1, hidden_dims=(4,), max_epochs=3, batch_size=32),
 }
 
+
+def _tiny_ae(**overrides):
+    return AutoEncoder(**{**TINY_PARAMS[AutoEncoder], "device": "cpu", **overrides})
+
+
+#: Parameter sets of scikit-learn's common checks, per public estimator.
+#: AESAD with ``image_shape`` is not among them: it fixes the number of
+#: features, and the checks fit on arrays of many widths; its convolutional
+#: path has its own tests in tests/test_aesad.py.
+CHECK_PARAMS = {
+    AutoEncoder: [
+        {},
+        # the plain network: no batch norm or dropout, linear code
+        dict(batch_norm=False, dropout=0.0, activate_code=False),
+    ],
+    AESAD: [{}, dict(batch_norm=True, target_transform="threshold")],
+    DeepSVDD: [{}, dict(batch_norm=True, pretrain_epochs=1)],
+    RobustAE: [{}, dict(n_outer_iter=2, batch_norm=True)],
+    MAF: [{}],
+    IAD: [
+        dict(estimator=IsolationForest(n_estimators=10), max_iter=1),
+        dict(estimator=_tiny_ae(max_epochs=1), max_iter=1),
+        dict(estimator=_tiny_ae(max_epochs=1), max_iter=1, n_estimators=2),
+    ],
+}
+
 EXPECTED_FAILED_CHECKS = {
     AutoEncoder: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     AESAD: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     DeepSVDD: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     RobustAE: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     MAF: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
+    IAD: {"check_sample_weight_equivalence_on_dense_data": _IAD_REWEIGHTS},
 }
 
 
@@ -36,3 +75,15 @@ def tiny(cls, device="cpu", **overrides):
     """A fast instance of ``cls`` on ``device`` with a fixed seed."""
     params = {**TINY_PARAMS[cls], "random_state": 0, "device": device, **overrides}
     return cls(**params)
+
+
+def check_instances():
+    """Every estimator of ``CHECK_PARAMS`` with each of its parameter sets."""
+    out = []
+    for cls, param_sets in CHECK_PARAMS.items():
+        for params in param_sets:
+            if cls in TINY_PARAMS:
+                out.append(tiny(cls, **params))
+            else:
+                out.append(cls(**{"random_state": 0, **params}))
+    return out

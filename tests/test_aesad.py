@@ -155,9 +155,9 @@ def test_lambda_auto_alpha_and_constant(blobs):
     fit = dict(X=X, y_partial=y_partial)
     est = _aesad(max_epochs=1).fit(**fit)
     assert est.anomaly_weight_ == pytest.approx((n - s) / s)
-    est = _aesad(max_epochs=1, lambda_="alpha", alpha=0.1).fit(**fit)
+    est = _aesad(max_epochs=1, anomaly_weight="alpha", alpha=0.1).fit(**fit)
     assert est.anomaly_weight_ == pytest.approx(1 + 0.1 * (n / s - 1))
-    est = _aesad(max_epochs=1, lambda_=3.0).fit(**fit)
+    est = _aesad(max_epochs=1, anomaly_weight=3.0).fit(**fit)
     assert est.anomaly_weight_ == 3.0
 
 
@@ -192,8 +192,8 @@ def test_only_labeled_anomalies_is_an_error(blobs):
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(lambda_="big"), "lambda_"),
-        (dict(lambda_=0.0), "lambda_"),
+        (dict(anomaly_weight="big"), "anomaly_weight"),
+        (dict(anomaly_weight=0.0), "anomaly_weight"),
         (dict(alpha=-1.0), "alpha"),
         (dict(target_transform="inverse"), "target_transform"),
     ],

@@ -13,7 +13,6 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.svm import OneClassSVM
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skrobustad import IAD, AutoEncoder
 from skrobustad.exceptions import LabelsIgnoredWarning
@@ -330,29 +329,6 @@ def test_default_estimator_is_isolation_forest_and_needs_no_torch(contaminated):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "IsolationForest (200,)" in out.stdout
-
-
-# ------------------------------------------------- scikit-learn's checks
-_EXPECTED_FAILED = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "IAD re-weights by the anomaly-score statistics of all rows: a repeated "
-        "row shifts the median and the min/max spread, so an integer weight is not "
-        "equivalent to repeating the row."
-    ),
-}
-
-
-@parametrize_with_checks(
-    [
-        IAD(Centroid(), max_iter=2),
-        IAD(IsolationForest(n_estimators=5), max_iter=1, random_state=0),
-        IAD(AutoEncoder(hidden_dims=(4, 2), max_epochs=1, batch_size=32, device="cpu"),
-            max_iter=1, random_state=0),
-    ],
-    expected_failed_checks=lambda est: _EXPECTED_FAILED,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 # ------------------------------------------------------------ benchmark suite

@@ -8,6 +8,8 @@ episodes), a whole step (``step_fn``); they never write a loop of their own.
 """
 
 from ._data import BatchData, BatchIterator
-from ._train import predict_batches, seeded, train_module
+from ._train import map_chunks, predict_batches, seeded, train_module
 
-__all__ = ["BatchData", "BatchIterator", "predict_batches", "seeded", "train_module"]
+__all__ = [
+    "BatchData", "BatchIterator", "map_chunks", "predict_batches", "seeded", "train_module",
+]

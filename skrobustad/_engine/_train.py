@@ -330,6 +330,44 @@ _DROPOUT_SEED_SALT = 0x5DEECE66D
 
 
 @torch.no_grad()
+def map_chunks(fn, *tensors, chunk_size, device=None, min_rows=1):
+    """Apply ``fn`` to row chunks of ``tensors`` and concatenate its outputs.
+
+    The one chunked-inference loop of the package (scores, Deep SVDD's
+    centre, RobustAE's attribute update): memory stays bounded by one chunk
+    whatever the number of rows.
+
+    Parameters
+    ----------
+    fn : callable ``(*chunks) -> Tensor``
+        Evaluated in ``torch.no_grad`` mode; the caller sets ``eval()``. Its
+        output has one row per input row.
+    *tensors : torch.Tensor
+        Of equal length; chunked along the first dimension.
+    chunk_size : int
+    device : torch.device, optional
+        Each chunk is moved there first.
+    min_rows : int, default=1
+        Chunks shorter than this are padded with zero rows (and the padding's
+        outputs dropped).
+
+    Returns
+    -------
+    Tensor or None
+        The concatenated outputs; ``None`` for empty input.
+    """
+    out = []
+    for start in range(0, len(tensors[0]), chunk_size):
+        chunks = [t[start:start + chunk_size] for t in tensors]
+        if device is not None:
+            chunks = [c.to(device) for c in chunks]
+        n = len(chunks[0])
+        if n < min_rows:
+            chunks = [torch.cat([c, c.new_zeros((min_rows - n, *c.shape[1:]))]) for c in chunks]
+        out.append(fn(*chunks)[:n])
+    return torch.cat(out) if out else None
+
+
 def predict_batches(fn, X, *, batch_size, device):
     """Apply ``fn`` to ``X`` in batches and return a float64 numpy array.
 
@@ -342,19 +380,14 @@ def predict_batches(fn, X, *, batch_size, device):
     batch_size : int
     device : torch.device
     """
-    out = []
-    for start in range(0, len(X), batch_size):
-        xb = X[start:start + batch_size].to(device)
-        n = len(xb)
-        if n < _MIN_SCORE_ROWS:
-            # a one- or two-row product takes another BLAS kernel than a
-            # larger one (matrix-vector), whose float32 rounding differs: pad,
-            # so that a sample's score does not depend on what it is scored with
-            xb = torch.cat([xb, xb.new_zeros((_MIN_SCORE_ROWS - n, *xb.shape[1:]))])
-        out.append(fn(xb)[:n].detach().to("cpu", torch.float64))
-    if not out:
-        return np.empty(0)
-    return torch.cat(out).numpy()
+    # one- or two-row products take another BLAS kernel than larger ones
+    # (matrix-vector), whose float32 rounding differs: the padding makes a
+    # sample's score independent of what it is scored with
+    out = map_chunks(
+        lambda xb: fn(xb).detach().to("cpu", torch.float64),
+        X, chunk_size=batch_size, device=device, min_rows=_MIN_SCORE_ROWS,
+    )
+    return np.empty(0) if out is None else out.numpy()
 
 
 #: Scoring batches are padded to at least this many rows (see predict_batches).

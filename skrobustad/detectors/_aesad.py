@@ -51,9 +51,10 @@ class AESAD(BaseDeepDetector):
 
     Parameters
     ----------
-    lambda_ : "auto", "alpha" or float > 0, default="auto"
-        Weight of one labeled anomaly relative to one other sample in the
-        loss (a constant, not a schedule).
+    anomaly_weight : "auto", "alpha" or float > 0, default="auto"
+        The paper's ``lambda``: weight of one labeled anomaly relative to one
+        other sample in the loss (a constant, not a schedule); the value used
+        is the fitted ``anomaly_weight_``.
 
         - ``"auto"``: ``(n - s) / s``, with ``s`` the (weighted) number of
           labeled anomalies and ``n`` the (weighted) number of training
@@ -69,7 +70,7 @@ class AESAD(BaseDeepDetector):
         (``"auto"``, about ``n / s``) makes the few labeled anomalies outweigh
         them, which is what kept AE-SAD's AUC stable as pollution grew.
     alpha : float >= 0, default=0.1
-        The paper's ``alpha``, used only when ``lambda_="alpha"``.
+        The paper's ``alpha``, used only when ``anomaly_weight="alpha"``.
     target_transform : {"negative", "threshold", "shift"} or callable, default="negative"
         ``F``, the reconstruction target of labeled anomalies:
 
@@ -184,7 +185,7 @@ class AESAD(BaseDeepDetector):
 
     _parameter_constraints = {
         **BaseDeepDetector._parameter_constraints,
-        "lambda_": [
+        "anomaly_weight": [
             StrOptions({"auto", "alpha"}),
             Interval(numbers.Real, 0, None, closed="neither"),
         ],
@@ -200,12 +201,15 @@ class AESAD(BaseDeepDetector):
         "warm_start": ["boolean"],
     }
 
+    _has_warm_start = True
+    _has_batch_norm = True
+
     _uses_anomaly_labels = True
 
     def __init__(
         self,
         *,
-        lambda_="auto",
+        anomaly_weight="auto",
         alpha=0.1,
         target_transform="negative",
         scale=True,
@@ -241,7 +245,7 @@ class AESAD(BaseDeepDetector):
             callbacks=callbacks,
             dtype=dtype,
         )
-        self.lambda_ = lambda_
+        self.anomaly_weight = anomaly_weight
         self.alpha = alpha
         self.target_transform = target_transform
         self.scale = scale
@@ -284,8 +288,15 @@ class AESAD(BaseDeepDetector):
             torch.sigmoid(output),
             batch["y"] == LABEL_ANOMALY,
             anomaly_weight=self.anomaly_weight_,
-            target_transform=self._target_fn,
+            target_transform=self._target_function,
         )
+
+    @property
+    def _target_function(self):
+        """``F``: the callable ``target_transform``, or the named one."""
+        if isinstance(self.target_transform, str):
+            return TARGET_TRANSFORMS[self.target_transform]
+        return self.target_transform
 
     def _score_batch(self, module, X):
         # X is scaled but not clipped: the network sees its training domain,
@@ -295,7 +306,7 @@ class AESAD(BaseDeepDetector):
         X_hat = torch.sigmoid(module(X.clamp(0.0, 1.0)).double())
         return (X.double() - X_hat).pow(2).flatten(1).mean(dim=1)
 
-    def _fit_module(self, data):
+    def _fit_module(self, data, state):
         is_anomaly = data.tensors["y"] == LABEL_ANOMALY
         weight = data.tensors["weight"].double()
         w_anomaly = float(weight[is_anomaly].sum())
@@ -317,22 +328,14 @@ class AESAD(BaseDeepDetector):
             )
         else:
             self.anomaly_weight_ = self._resolve_lambda(w_total, w_anomaly)
-        self._target_fn = (
-            TARGET_TRANSFORMS[self.target_transform]
-            if isinstance(self.target_transform, str)
-            else self.target_transform
-        )
-        try:
-            if self.n_labeled_anomalies_:
-                self._check_target_fn(data.tensors["X"][is_anomaly][:2])
-            return super()._fit_module(data)
-        finally:
-            del self._target_fn
+        if self.n_labeled_anomalies_:
+            self._check_target_function(data.tensors["X"][is_anomaly][:2])
+        return super()._fit_module(data, state)
 
-    def _check_target_fn(self, x):
+    def _check_target_function(self, x):
         """A callable ``target_transform`` must map a batch to a tensor of its shape."""
         with torch.no_grad():
-            target = self._target_fn(x.clone())
+            target = self._target_function(x.clone())
         if not isinstance(target, torch.Tensor) or target.shape != x.shape:
             got = tuple(target.shape) if isinstance(target, torch.Tensor) else type(target).__name__
             raise ValueError(
@@ -342,15 +345,15 @@ class AESAD(BaseDeepDetector):
             )
 
     def _resolve_lambda(self, n, s):
-        if self.lambda_ == "auto":
+        if self.anomaly_weight == "auto":
             return (n - s) / s
-        if self.lambda_ == "alpha":
+        if self.anomaly_weight == "alpha":
             return 1.0 + self.alpha * (n / s - 1.0)
-        return float(self.lambda_)
+        return float(self.anomaly_weight)
 
     # --------------------------------------------------------------- scaling
-    def _make_data(self, X, y_partial, sample_weight, mask):
-        if self.scale and not (self._warm and hasattr(self, "data_min_")):
+    def _make_data(self, X, y_partial, sample_weight, mask, state):
+        if self.scale and not (state.warm and hasattr(self, "data_min_")):
             train = X[mask]
             self.data_min_ = train.min(axis=0).astype(np.float64)
             self.data_max_ = train.max(axis=0).astype(np.float64)
@@ -368,7 +371,9 @@ class AESAD(BaseDeepDetector):
                 UserWarning,
                 stacklevel=4,
             )
-        return super()._make_data(np.clip(X_scaled, 0.0, 1.0), y_partial, sample_weight, mask)
+        return super()._make_data(
+            np.clip(X_scaled, 0.0, 1.0), y_partial, sample_weight, mask, state
+        )
 
     def _scale(self, X):
         if not self.scale:

@@ -102,7 +102,11 @@ class AutoEncoder(BaseDeepDetector):
         "batch_norm": ["boolean"],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "activate_code": ["boolean"],
+        "warm_start": ["boolean"],
     }
+
+    _has_warm_start = True
+    _has_batch_norm = True
 
     def __init__(
         self,

@@ -5,7 +5,7 @@ import numbers
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._engine import seeded
+from .._engine import map_chunks, seeded
 from ..base import BaseDeepDetector
 from ..losses import squared_error
 from ..nn import MLP, HypersphereEncoder
@@ -134,7 +134,11 @@ class DeepSVDD(BaseDeepDetector):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "eps": [Interval(numbers.Real, 0, None, closed="left")],
         "pretrain_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "warm_start": ["boolean"],
     }
+
+    _has_warm_start = True
+    _has_batch_norm = True
 
     def __init__(
         self,
@@ -188,16 +192,16 @@ class DeepSVDD(BaseDeepDetector):
             dropout=self.dropout,
         )
 
-    def _initialize_module(self, module, data):
+    def _initialize_module(self, module, data, state):
         """Pre-train (``pretrain_epochs``), then fix the centre."""
         if self.pretrain_epochs:
-            self._pretrain(module, data)
+            self._pretrain(module, data, state)
         self._set_center(module, data)
 
-    def _pretrain(self, module, data):
+    def _pretrain(self, module, data, state):
         """Train ``module``'s encoder as the first half of a bias-free autoencoder."""
         n_features = data.tensors["X"].shape[1]
-        with seeded(self._seed + 1, self.device_):
+        with seeded(state.seed + 1, self.device_):
             decoder = MLP(
                 self.hidden_dims[-1],
                 list(self.hidden_dims[-2::-1]),
@@ -211,6 +215,7 @@ class DeepSVDD(BaseDeepDetector):
         self.pretrain_history_ = self._train(
             autoencoder,
             data,
+            state,
             max_epochs=self.pretrain_epochs,
             loss_fn=lambda output, batch: squared_error(batch["X"], output),
             generator_offset=1,
@@ -221,11 +226,11 @@ class DeepSVDD(BaseDeepDetector):
         """Set the centre to the weighted mean representation, away from 0."""
         module.eval()
         X, weight = data.tensors["X"], data.tensors["weight"]
-        total = torch.zeros_like(module.center)
-        for start in range(0, len(X), 4096):
-            z = module.embed(X[start:start + 4096])
-            total += (weight[start:start + 4096, None] * z).sum(dim=0)
-        center = total / weight.sum()
+        chunk_sums = map_chunks(
+            lambda x, w: (w[:, None] * module.embed(x)).sum(dim=0, keepdim=True),
+            X, weight, chunk_size=4096,
+        )
+        center = chunk_sums.sum(dim=0) / weight.sum()
         small = center.abs() < self.eps
         sign = torch.where(center < 0, -1.0, 1.0).to(center.dtype)
         center[small] = self.eps * sign[small]
@@ -236,8 +241,8 @@ class DeepSVDD(BaseDeepDetector):
         # the module's output is already ||phi(x) - c||^2
         return output
 
-    def _fit_module(self, data):
-        module, history = super()._fit_module(data)
+    def _fit_module(self, data, state):
+        module, history = super()._fit_module(data, state)
         self.center_ = module.center.detach().cpu().numpy().copy()
         return module, history
 

@@ -104,7 +104,10 @@ class MAF(BaseDeepDetector):
         **BaseDeepDetector._parameter_constraints,
         "n_transforms": [Interval(numbers.Integral, 1, None, closed="left")],
         "hidden_dims": [tuple, list],
+        "warm_start": ["boolean"],
     }
+
+    _has_warm_start = True
 
     def __init__(
         self,

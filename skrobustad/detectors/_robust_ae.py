@@ -7,7 +7,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.history import History
 
-from .._engine import BatchData
+from .._engine import BatchData, map_chunks
 from ..base import BaseDeepDetector
 from ..losses import squared_error
 from ..nn import MLPAutoEncoder
@@ -171,6 +171,8 @@ class RobustAE(BaseDeepDetector):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     }
 
+    _has_batch_norm = True
+
     def __init__(
         self,
         *,
@@ -228,10 +230,10 @@ class RobustAE(BaseDeepDetector):
     def _score_batch(self, module, X):
         return squared_error(X, module(X))
 
-    def _make_data(self, X, y_partial, sample_weight, mask):
+    def _make_data(self, X, y_partial, sample_weight, mask, state):
         # S covers every row of X; rows left out of training keep zeros
         self.anomalous_attributes_ = np.zeros(X.shape, dtype=np.float64)
-        return super()._make_data(X, y_partial, sample_weight, mask)
+        return super()._make_data(X, y_partial, sample_weight, mask, state)
 
     def _epochs_per_round(self):
         n_rounds = min(self.n_outer_iter, self.max_epochs)
@@ -242,14 +244,13 @@ class RobustAE(BaseDeepDetector):
     def _update_attributes(self, module, X, S):
         """One proximal step: ``S = shrink(X - AE(X - S), alpha / 2)``."""
         module.eval()
-        new = torch.empty_like(S)
-        for start in range(0, len(X), _CHUNK):
-            x, s = X[start:start + _CHUNK], S[start:start + _CHUNK]
-            new[start:start + _CHUNK] = _soft_threshold(x - module(x - s), self.alpha / 2.0)
-        return new
+        return map_chunks(
+            lambda x, s: _soft_threshold(x - module(x - s), self.alpha / 2.0),
+            X, S, chunk_size=_CHUNK,
+        )
 
-    def _fit_module(self, data):
-        module = self._new_module(data)
+    def _fit_module(self, data, state):
+        module = self._new_module(data, state)
         X = data.tensors["X"]
         S = torch.zeros_like(X)
         history = History()
@@ -257,7 +258,7 @@ class RobustAE(BaseDeepDetector):
             cleaned = BatchData({**data.tensors, "X": X - S})
             # the same generator every round: with validation_fraction, the
             # held-out rows (the generator's first draw) stay the same rows
-            round_history = self._train(module, cleaned, max_epochs=n_epochs)
+            round_history = self._train(module, cleaned, state, max_epochs=n_epochs)
             for row in round_history:
                 history.append({**row, "epoch": len(history) + 1, "round": k + 1})
             S = self._update_attributes(module, X, S)

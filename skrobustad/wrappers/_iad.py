@@ -21,7 +21,9 @@ from scipy.special import expit
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.ensemble import BaseEnsemble
-from sklearn.utils import check_random_state
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils._metadata_requests import _routing_enabled
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -37,6 +39,60 @@ __all__ = ["IAD", "importance_weights", "median_crossings", "otsu_contamination"
 
 _LABEL_ANOMALY = 1
 _LABEL_NORMAL = 0
+
+
+def _final_step(estimator):
+    """The estimator a (nested) Pipeline ends in, and the step names leading to it."""
+    path = []
+    while isinstance(estimator, Pipeline):
+        name, estimator = estimator.steps[-1]
+        path.append(name)
+    return estimator, path
+
+
+def _fit_params_for(estimator, params):
+    """``fit`` keyword arguments that hand ``params`` to ``estimator``'s final step.
+
+    A plain estimator takes them as they are. A Pipeline takes
+    ``"<step>__<name>"`` keys when metadata routing is off; with routing on
+    (``sklearn.set_config(enable_metadata_routing=True)``) it takes the plain
+    names and routes them to the steps that request them (IAD requests them
+    for the final step of its own clones, see :func:`_request_for_final_step`).
+    """
+    _, path = _final_step(estimator)
+    if not path or _routing_enabled():
+        return dict(params)
+    prefix = "__".join(path)
+    return {f"{prefix}__{name}": value for name, value in params.items()}
+
+
+def _request_for_final_step(estimator, names):
+    """With metadata routing on, route ``names`` to the final step of a Pipeline.
+
+    Only requests the user left unset are changed, and only on IAD's clone,
+    never on the user's object: the final step requests ``names`` and the
+    steps before it that could take them do not (IAD's importance weights
+    are meant for the detector; a StandardScaler before it keeps its plain
+    fit unless the user requests ``sample_weight`` for it).
+    """
+    if not isinstance(estimator, Pipeline) or not _routing_enabled():
+        return
+    *head, (_, final) = estimator.steps
+    for _, step in head:
+        _set_unset_requests(step, names, False)
+    if isinstance(final, Pipeline):
+        _request_for_final_step(final, names)
+    else:
+        _set_unset_requests(final, names, True)
+
+
+def _set_unset_requests(step, names, value):
+    if step is None or step == "passthrough" or not hasattr(step, "set_fit_request"):
+        return
+    requests = step._get_metadata_request().fit.requests
+    unset = {name: value for name in names if name in requests and requests[name] is None}
+    if unset:
+        step.set_fit_request(**unset)
 
 
 def importance_weights(anomaly_scores, *, tau=0.25, beta=None):
@@ -134,30 +190,54 @@ def otsu_contamination(anomaly_scores):
     return float(np.clip((n - n_low) / n, 1.0 / n, 0.5))
 
 
-class _MedianScaledEnsemble:
+class _MedianScaledEnsemble(OffsetOutlierMixin, BaseEstimator):
     """Average of detectors whose anomaly scores are scaled to median 1.
 
     The ensemble of Table V of the IAD paper. Member ``k``'s anomaly score
     ``a_k`` is divided by its median on the training data; members whose
     training scores are not all positive (e.g. negative log-likelihoods) are
     first shifted so that their training minimum is 0.
+
+    The members are fitted already (by IAD); :meth:`fit` only computes the
+    shifts and scales from the training data ``X``.
+
+    Parameters
+    ----------
+    estimators : list of fitted outlier detectors
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        Sets ``offset_`` from the training scores, as in :class:`IAD`.
+
+    Attributes
+    ----------
+    estimators_ : list of fitted outlier detectors
+    shifts_, scales_ : ndarray of shape (n_estimators,)
+    offset_ : float
     """
 
-    def __init__(self, estimators, X):
-        self.estimators_ = list(estimators)
+    def __init__(self, estimators, contamination="auto"):
+        self.estimators = estimators
+        self.contamination = contamination
+
+    def fit(self, X, y=None):
+        """Compute each member's shift and median scale on the training data ``X``."""
+        self.estimators_ = list(self.estimators)
         self.shifts_ = np.zeros(len(self.estimators_))
         self.scales_ = np.ones(len(self.estimators_))
         for k, est in enumerate(self.estimators_):
-            a = -est.score_samples(X)
+            a = -np.asarray(est.score_samples(X), dtype=np.float64)
             shift = 0.0 if a.min() >= 0 else a.min()
             median = np.median(a - shift)
             self.shifts_[k] = shift
             self.scales_[k] = median if median > 0 else 1.0
+        self.offset_ = offset_from_anomaly_scores(-self.score_samples(X), self.contamination)
+        return self
 
     def score_samples(self, X):
-        anomaly = np.zeros(X.shape[0])
+        """Minus the mean of the members' scaled anomaly scores (higher = more normal)."""
+        check_is_fitted(self)
+        anomaly = np.zeros(len(X))
         for est, shift, scale in zip(self.estimators_, self.shifts_, self.scales_):
-            anomaly += (-est.score_samples(X) - shift) / scale
+            anomaly += (-np.asarray(est.score_samples(X), dtype=np.float64) - shift) / scale
         return -anomaly / len(self.estimators_)
 
 
@@ -403,7 +483,7 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 stacklevel=2,
             )
         template = self._template_estimator()
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        X = self._validate_input(X, ensure_min_samples=2)
         n_samples = X.shape[0]
         if y_partial is None:
             y_partial = np.full(n_samples, -1, dtype=np.int8)
@@ -415,7 +495,10 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         user_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        passes_labels = has_fit_parameter(template, "y_partial")
+        passes_labels = has_fit_parameter(_final_step(template)[0], "y_partial")
+        _request_for_final_step(
+            template, ["sample_weight", "y_partial"] if passes_labels else ["sample_weight"]
+        )
         rng = check_random_state(self.random_state)
         seeds, subsets = self._draw_members(template, n_samples, rng)
 
@@ -424,7 +507,7 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         self.round_scores_ = np.empty((n_rounds, n_samples))
         self.round_weights_ = np.empty((n_rounds, n_samples))
         self.termination_values_ = np.full(n_rounds, np.nan)
-        self._round_contamination = np.empty(n_rounds)
+        round_contamination = np.empty(n_rounds)
 
         weights = self._with_label_weights(np.ones(n_samples), y_partial, passes_labels)
         members = None
@@ -433,15 +516,21 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 template, members, t, X, user_weight * weights, y_partial, passes_labels,
                 seeds, subsets,
             )
-            model = members[0] if len(members) == 1 else _MedianScaledEnsemble(members, X)
+            model = (
+                members[0]
+                if len(members) == 1
+                else _MedianScaledEnsemble(members, contamination=self.contamination).fit(X)
+            )
             anomaly = -np.asarray(model.score_samples(X), dtype=np.float64)
             self.round_estimators_.append(model)
             self.round_weights_[t] = weights
             self.round_scores_[t] = -anomaly
             if t > 0:
                 self.termination_values_[t] = median_crossings(-self.round_scores_[t - 1], anomaly)
+            round_contamination[t] = otsu_contamination(anomaly)
             weights = self._with_label_weights(
-                self._update_weights(anomaly, t), y_partial, passes_labels
+                self._update_weights(anomaly, t, round_contamination[t]), y_partial,
+                passes_labels,
             )
         self.n_iter_ = n_rounds
 
@@ -451,11 +540,10 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             self.best_iter_ = int(np.nanargmin(self.termination_values_))
         self.estimator_ = self.round_estimators_[self.best_iter_]
         best_anomaly = -self.round_scores_[self.best_iter_]
-        self.contamination_ = float(self._round_contamination[self.best_iter_])
+        self.contamination_ = float(round_contamination[self.best_iter_])
         self.sample_weight_ = self._with_label_weights(
             self._weights_from(best_anomaly, self.contamination_), y_partial, passes_labels
         )
-        del self._round_contamination
         self._set_offset(best_anomaly)
         return self
 
@@ -466,10 +554,12 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             template = IsolationForest()
         else:
             template = clone(self.estimator)
-        if not has_fit_parameter(template, "sample_weight"):
+        final, _ = _final_step(template)
+        if not has_fit_parameter(final, "sample_weight"):
+            where = "" if final is template else f" (the final step of {type(template).__name__})"
             raise ValueError(
                 f"IAD needs an estimator whose fit takes sample_weight; "
-                f"{type(template).__name__}.fit does not. Wrap a detector such as "
+                f"{type(final).__name__}.fit{where} does not. Wrap a detector such as "
                 "skrobustad.AutoEncoder, skrobustad.DeepSVDD, IsolationForest or "
                 "OneClassSVM."
             )
@@ -538,13 +628,11 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             fit_params = {"sample_weight": weight[rows]}
             if passes_labels:
                 fit_params["y_partial"] = y_partial[rows]
-            member.fit(X[rows], **fit_params)
+            member.fit(X[rows], **_fit_params_for(member, fit_params))
             members.append(member)
         return members
 
-    def _update_weights(self, anomaly, t):
-        contamination = otsu_contamination(anomaly)
-        self._round_contamination[t] = contamination
+    def _update_weights(self, anomaly, t, contamination):
         if not np.ptp(anomaly) > 0:
             warnings.warn(
                 f"Round {t} of IAD gives constant anomaly scores on the training data; "
@@ -572,6 +660,23 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
     def _set_offset(self, train_anomaly_scores):
         self.offset_ = offset_from_anomaly_scores(train_anomaly_scores, self.contamination)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.estimator is not None:
+            # the input IAD accepts is what its estimator accepts (e.g. a
+            # Pipeline starting with an imputer takes NaN)
+            inner = get_tags(self.estimator)
+            tags.input_tags.allow_nan = inner.input_tags.allow_nan
+            tags.non_deterministic = inner.non_deterministic
+        return tags
+
+    def _validate_input(self, X, **kwargs):
+        allow_nan = self.__sklearn_tags__().input_tags.allow_nan
+        return validate_data(
+            self, X, dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan" if allow_nan else True, **kwargs,
+        )
+
     # --------------------------------------------------------------- scores
     def score_samples(self, X):
         """Normality score of the selected round (higher = more normal).
@@ -586,7 +691,7 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             ``estimator_.score_samples(X)``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = self._validate_input(X, reset=False)
         return np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
 
     def staged_score_samples(self, X):
@@ -602,6 +707,6 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             ``score_samples`` of ``round_estimators_[t]`` for ``t = 0, 1, ...``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = self._validate_input(X, reset=False)
         for model in self.round_estimators_:
             yield np.asarray(model.score_samples(X), dtype=np.float64)
