@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
+from threadpoolctl import threadpool_limits
 
 
 def pytest_addoption(parser):
@@ -51,3 +53,18 @@ def data_home():
     if path is None:
         pytest.skip("ADBench data home not found (set SKROBUSTAD_DATA_HOME)")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_thread():
+    """Run torch and BLAS at one thread, as the benchmark runner does.
+
+    The test networks are tiny: extra threads only spin, and on a busy
+    2-core machine torch's default (one thread per core) oversubscribed the
+    cores and made the suite many times slower.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(limits=1):
+        yield
+    torch.set_num_threads(previous)
