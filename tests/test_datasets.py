@@ -106,6 +106,64 @@ def test_load_adbench_ambiguous_and_invalid_files(fake_home):
         load_adbench("multi", data_home=fake_home)
 
 
+def _npz_bytes(**arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _npy_bytes(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+_GOOD = _npz_bytes(X=np.ones((4, 2)), y=np.array([0, 0, 0, 1]))
+
+
+def _corrupted(data):
+    """``data`` with bytes of the first member's contents zeroed (its CRC fails)."""
+    start = data.index(b"\x93NUMPY") + 140
+    return data[:start] + bytes(8) + data[start + 8 :]
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"", "the file is empty"),
+        (_GOOD[: len(_GOOD) // 2], "the archive is truncated or corrupted"),
+        (_corrupted(_GOOD), "the archive is truncated or corrupted (Bad CRC-32"),
+        (b"<html>404: Not Found</html>", "it is not an .npz (zip) archive"),
+        (_npy_bytes(np.ones((4, 2))), "it holds a single .npy array, not an .npz archive"),
+        (_npz_bytes(X=np.array([[1, "a"]], dtype=object), y=[0]), "numpy cannot load"),
+        (_npz_bytes(X=np.array([["a", "b"]]), y=[0]), "X must hold real numbers, found dtype <U1"),
+        (_npz_bytes(X=np.ones((2, 2)) * 1j, y=[0, 1]), "X must hold real numbers"),
+        (_npz_bytes(X=np.array([[np.nan, 1.0]]), y=[0]), "X holds 1 non-finite value(s)"),
+        (_npz_bytes(X=np.ones((0, 2)), y=np.zeros(0)), "X holds no samples"),
+        (_npz_bytes(X=np.ones((2, 2)), y=[0.0, np.nan]), "y must hold 1 (anomaly) and 0"),
+    ],
+    ids=["empty", "truncated", "bad-crc", "html", "npy", "objects", "strings", "complex",
+         "nan", "no-rows", "nan-label"],
+)  # fmt: skip
+def test_load_adbench_broken_file_names_it(content, reason, tmp_path):
+    """A broken file gives one line naming the file and what is wrong with it."""
+    path = tmp_path / "adbench" / "Classical" / "6_cardio.npz"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    with pytest.raises(ValueError) as info:
+        load_adbench("cardio", data_home=tmp_path)
+    message = str(info.value)
+    assert str(path) in message and reason in message and "\n" not in message
+
+
+def test_load_adbench_folder_named_like_a_file(tmp_path):
+    path = tmp_path / "adbench" / "Classical" / "6_cardio.npz"
+    path.mkdir(parents=True)
+    with pytest.raises(ValueError, match="it is a folder, not a file") as info:
+        load_adbench("cardio", data_home=tmp_path)
+    assert str(path) in str(info.value)
+
+
 def test_download_if_missing_uses_adbench_url(tmp_path, monkeypatch):
     """The download path, with urlopen replaced: no network is touched."""
     buffer = io.BytesIO()
@@ -132,7 +190,7 @@ def test_download_if_missing_uses_adbench_url(tmp_path, monkeypatch):
 @pytest.mark.data
 def test_real_adbench_files(data_home):
     names = list_adbench(data_home, collection="Classical")
-    assert len(names) == 20 and "6_cardio" in names
+    assert len(names) >= 20 and "6_cardio" in names
     X, y = load_adbench("cardio", data_home=data_home, return_X_y=True)
     assert X.shape == (1831, 21) and int(y.sum()) == 176
     assert load_adbench("shuttle", data_home=data_home).data.dtype == np.float64

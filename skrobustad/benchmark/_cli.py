@@ -7,6 +7,7 @@ methods. Run ``skrobustad-bench run --help`` for every option.
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..datasets import EMBEDDED_DATASETS, list_adbench
 from ..datasets._base import _data_home_with_origin
@@ -95,7 +96,29 @@ def _build_parser():
     return parser
 
 
+def _check_run_options(args):
+    if args.threads < 0:
+        raise ValueError(
+            f"--threads must be a number of threads >= 1, or 0 to leave the process "
+            f"settings, got {args.threads}."
+        )
+    if args.n_jobs == 0:
+        raise ValueError(
+            "--n-jobs must be a number of cells run in parallel >= 1, or negative to "
+            "count from the number of CPUs (-1: one per CPU), got 0."
+        )
+
+
+def _results_csv(args):
+    """Where ``run`` keeps its results (named in the interrupt message)."""
+    try:
+        return Path(args.out) / f"{get_suite(args.suite).name}.csv"
+    except ValueError:
+        return Path(args.out)
+
+
 def _run(args, out):
+    _check_run_options(args)
     result = run_benchmark(
         args.suite,
         datasets=args.datasets,
@@ -175,7 +198,9 @@ def main(argv=None):
     Returns
     -------
     code : int
-        0 on success, 1 when some cells failed, 2 on bad input.
+        0 on success, 1 when some cells failed, 2 on bad input (one line on
+        stderr, no traceback), 130 when interrupted (Ctrl-C): the finished
+        cells are kept, and the same command resumes the run.
     """
     parser = _build_parser()
     args = parser.parse_args(argv)
@@ -183,13 +208,15 @@ def main(argv=None):
         if args.command == "run":
             return _run(args, sys.stdout)
         return _list(args, sys.stdout)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
-        sys.stderr.write(f"skrobustad-bench: error: {exc}\n")
+    except (ValueError, OSError, ImportError) as exc:
+        message = " ".join(str(exc).split())
+        sys.stderr.write(f"skrobustad-bench: error: {message}\n")
         return 2
     except KeyboardInterrupt:
+        where = f" in {_results_csv(args)}" if args.command == "run" else ""
         sys.stderr.write(
-            "skrobustad-bench: interrupted; finished cells are saved, rerun the same "
-            "command to resume.\n"
+            f"skrobustad-bench: interrupted; the finished cells are saved{where}: rerun "
+            "the same command to resume.\n"
         )
         return 130
 

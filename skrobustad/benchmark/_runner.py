@@ -6,7 +6,9 @@ when ``Suite.scale`` asks), and fits and scores every method on it. Cells run
 through :class:`joblib.Parallel` with the active backend, so
 ``joblib.parallel_config(backend="dask")`` spreads a run over a cluster.
 Each finished cell is appended to ``<out>/<suite>.csv`` at once; a later run
-with the same ``out`` skips the cells already there (resume).
+with the same ``out`` skips the cells already there (resume). An interrupt
+(Ctrl-C) stops the run with :class:`KeyboardInterrupt`; the cell it lands in
+is not recorded, finished or failed, so resuming computes it afresh.
 """
 
 import contextlib
@@ -15,9 +17,11 @@ import inspect
 import io
 import itertools
 import json
+import numbers
 import os
 import platform
 import random
+import signal
 import sys
 import threading
 import time
@@ -289,6 +293,50 @@ def _recorded_warnings():
         yield caught
 
 
+class _InterruptWatch:
+    """Note whether SIGINT (Ctrl-C) arrives during the block.
+
+    Some training loops catch :class:`KeyboardInterrupt` and return normally
+    with fewer epochs (skorch's did); a cell fitted that way must not be
+    recorded as finished. In the main thread of a process (the runner's, or
+    a process-based worker's), the handler in place is wrapped so that it
+    also sets :attr:`interrupted`; it still runs, so Ctrl-C raises as
+    before. Elsewhere (threads, or SIGINT ignored) nothing changes.
+    """
+
+    def __init__(self):
+        self.interrupted = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        self.interrupted = True
+        self._previous(signum, frame)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):  # not SIG_IGN, SIG_DFL or a C-level handler
+                self._previous = previous
+                signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+def _interrupted_by(exc):
+    """Whether ``exc`` was raised while handling a KeyboardInterrupt."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def _anomaly_scores(method, estimator, X):
     if method.api == "pyod":
         return np.asarray(estimator.decision_function(X), dtype=np.float64)
@@ -325,10 +373,18 @@ def _cell_row(context, dataset, seed, method, split=None):
 
 
 def _run_cell(context, dataset, seed, method, split, n_threads=None):
-    """Fit and score one method on one split; never raises."""
+    """Fit and score one method on one split.
+
+    Errors are recorded in the row's ``error`` column; only an interrupt
+    (Ctrl-C) raises, as :class:`KeyboardInterrupt`, so that an interrupted
+    cell is neither recorded as finished nor as failed, and is computed
+    again when the run is resumed.
+    """
     row = _cell_row(context, dataset, seed, method, split)
+    watch = _InterruptWatch()
     try:
         with (
+            watch,
             _limited_threads(n_threads),
             _isolated_global_rng(seed),
             _recorded_warnings() as caught,
@@ -343,6 +399,8 @@ def _run_cell(context, dataset, seed, method, split, n_threads=None):
                 fitted = time.perf_counter()
                 scores = _anomaly_scores(method, estimator, split.X_test)
                 scored, cpu_end = time.perf_counter(), time.process_time()
+        if watch.interrupted:  # the fit caught Ctrl-C and stopped early
+            raise KeyboardInterrupt
         if scores.shape != split.y_test.shape or not np.all(np.isfinite(scores)):
             raise ValueError(f"{method.name} returned non-finite or misshaped scores.")
         row.update(
@@ -354,6 +412,8 @@ def _run_cell(context, dataset, seed, method, split, n_threads=None):
             warnings=";".join(sorted({w.category.__name__ for w in caught})),
         )
     except Exception as exc:  # a failing cell is recorded, the run goes on
+        if watch.interrupted or _interrupted_by(exc):
+            raise KeyboardInterrupt from exc
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         row["error"] = f"{_error_text(exc)} [{Path(frame.filename).name}:{frame.lineno}]"
     row["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -399,23 +459,81 @@ def _serialised(row):
     return {k: "" if v is None else str(v) for k, v in row.items()}
 
 
+def _csv_line(row):
+    """One CSV line of ``row`` (columns :data:`CSV_COLUMNS`)."""
+    buffer = io.StringIO()
+    csv.DictWriter(buffer, fieldnames=CSV_COLUMNS).writerow(row)
+    return buffer.getvalue()
+
+
+_HEADER = _csv_line(dict(zip(CSV_COLUMNS, CSV_COLUMNS)))
+
+
+def _check_output(out, suite_name, plot):
+    """Refuse, before any cell runs, an output folder the run cannot write.
+
+    Raises a ValueError naming the path when ``out`` is an existing file, or
+    when one of the files the run writes there is a folder.
+    """
+    folder = Path(out)
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if path == folder and not path.is_dir():
+                raise ValueError(
+                    f"The output folder {folder} is an existing file, not a folder; "
+                    "choose another output folder."
+                )
+            if not path.is_dir():
+                raise ValueError(
+                    f"The output folder {folder} cannot be created: {path} is a file, "
+                    "not a folder; choose another output folder."
+                )
+            break
+    outputs = [f"{suite_name}.csv", f"{suite_name}.md"] + ([f"{suite_name}.png"] if plot else [])
+    for name in outputs:
+        if (folder / name).is_dir():
+            raise ValueError(
+                f"{folder / name} is a folder, so the run cannot write its results "
+                "there; remove it or choose another output folder."
+            )
+
+
 class _ResultsFile:
     """Append-only CSV of finished cells (the resume record)."""
 
     def __init__(self, path):
         self.path = Path(path)
 
+    def _refuse(self, reason):
+        return ValueError(
+            f"{self.path} is not a results file of skrobustad-bench ({reason}); choose "
+            "another output folder."
+        )
+
     def read(self):
-        if not self.path.exists():
+        """The parsed rows; none for a missing, empty or header-only file."""
+        if not self.path.is_file():
             return []
-        with open(self.path, newline="") as f:
-            reader = csv.DictReader(f)
+        try:
+            with open(self.path, newline="", encoding="utf-8") as f:
+                text = f.read()
+        except UnicodeDecodeError:
+            raise self._refuse("it is not UTF-8 text") from None
+        except OSError as exc:
+            raise ValueError(
+                f"Cannot read the results file {self.path}: {exc.strerror or exc}."
+            ) from exc
+        if "\n" not in text and _HEADER.startswith(text.replace("\r", "")):
+            return []  # empty, or a header cut short: a fresh run
+        try:
+            reader = csv.DictReader(io.StringIO(text, newline=""))
             if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
-                raise ValueError(
-                    f"{self.path} does not have the columns of skrobustad-bench's results "
-                    "(another tool or version wrote it); choose another output folder."
+                raise self._refuse(
+                    "its columns differ: another tool or version of skrobustad wrote it"
                 )
             return [r for r in map(_parse_row, reader) if r is not None]
+        except csv.Error as exc:
+            raise self._refuse(f"it is not a valid CSV file: {exc}") from None
 
     def _repair(self):
         """Drop a last line cut short by an interrupted write."""
@@ -425,16 +543,39 @@ class _ResultsFile:
                 f.truncate(data.rfind(b"\n") + 1)
 
     def open(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        new = not self.path.exists() or self.path.stat().st_size == 0
-        if not new:
-            self._repair()
-        handle = open(self.path, "a", newline="")
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-        if new:
-            writer.writeheader()
+        """Open the file for appending, writing the header to a new file.
+
+        Returns
+        -------
+        write : callable ``(row) -> None``
+            Appends one row and flushes it to the file.
+        close : callable
+        """
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(
+                f"Cannot create the output folder {self.path.parent}: {exc.strerror or exc}."
+            ) from exc
+        try:
+            if self.path.is_file():
+                self._repair()
+            handle = open(self.path, "a", newline="", encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(
+                f"Cannot write the results file {self.path}: {exc.strerror or exc}."
+            ) from exc
+        if handle.tell() == 0:
+            handle.write(_HEADER)
             handle.flush()
-        return handle, writer
+
+        def write(row):
+            # one write of one whole line: an interrupt cannot cut it short
+            # in the buffer, and a line cut short on disk is dropped on resume
+            handle.write(_csv_line(row))
+            handle.flush()
+
+        return write, handle.close
 
 
 # -------------------------------------------------------------------- run
@@ -502,6 +643,10 @@ def machine_description():
         f"{os.cpu_count()} CPU cores, torch {torch.__version__}"
         f"{', CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else ''}"
     )
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _config_key(config, scale):
@@ -620,6 +765,19 @@ def run_benchmark(
     -------
     result : BenchmarkResult
 
+    Raises
+    ------
+    ValueError
+        Before any cell runs, on bad input: an unknown suite, method, dataset
+        or protocol option, ``n_jobs=0``, ``n_threads`` below 1, an ``out``
+        that is a file or holds a folder where a result file goes, or a
+        results file that skrobustad did not write. The message names the
+        file or option.
+    KeyboardInterrupt
+        On Ctrl-C (SIGINT), also when it reaches a process-based worker or a
+        training loop that catches it: the finished cells are in the results
+        file and the interrupted ones are not; the same call resumes the run.
+
     Examples
     --------
     >>> from skrobustad.benchmark import run_benchmark
@@ -647,6 +805,16 @@ def run_benchmark(
         "protocol": suite.protocol,
         "config": _config_key(config, suite.scale),
     }
+    if n_jobs is not None and (not _is_int(n_jobs) or n_jobs == 0):
+        raise ValueError(
+            f"n_jobs must be a non-zero integer (-1: as many cells as CPUs) or None, got "
+            f"{n_jobs!r}."
+        )
+    if n_threads is not None and (not _is_int(n_threads) or n_threads < 1):
+        raise ValueError(f"n_threads must be a positive integer or None, got {n_threads!r}.")
+    if out is not None:
+        _check_output(out, suite.name, plot)
+
     names = tuple(m.name for m in method_objects)
     wanted = {(d, m, s) for d in dataset_names for m in names for s in seeds}
     results_file = _ResultsFile(Path(out) / f"{suite.name}.csv") if out is not None else None
@@ -661,15 +829,14 @@ def run_benchmark(
     todo = wanted - done
 
     new_rows = []
-    handle = writer = None
+    write = close = None
     if results_file is not None and todo:
-        handle, writer = results_file.open()
+        write, close = results_file.open()
 
     def on_row(row):
+        if write is not None:
+            write(row)
         new_rows.append(row)
-        if writer is not None:
-            writer.writerow(row)
-            handle.flush()
 
     try:
         if todo:
@@ -679,8 +846,8 @@ def run_benchmark(
             )  # fmt: skip
             _run_parallel(cells, n_jobs, len(todo), on_row, progress, suite.name)
     finally:
-        if handle is not None:
-            handle.close()
+        if close is not None:
+            close()
 
     latest = {}
     for row in previous + [_parse_row(_serialised(r)) for r in new_rows]:

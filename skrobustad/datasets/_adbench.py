@@ -13,6 +13,8 @@ import re
 import shutil
 import tempfile
 import urllib.request
+import zipfile
+import zlib
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -214,8 +216,10 @@ def load_adbench(
         When no ADBench file is found in the data home (the message says
         where it looked and how to point to the data).
     ValueError
-        When ``name`` matches no file found (the message lists those found)
-        or the file is not an ADBench dataset.
+        When ``name`` matches no file found (the message lists those found),
+        or the file is not a readable ADBench dataset (empty, truncated or
+        corrupted, a lone ``.npy`` array, non-numeric or non-finite ``X``,
+        labels other than 0 and 1); the message names the file.
 
     Examples
     --------
@@ -250,17 +254,59 @@ def load_adbench(
     )
 
 
+#: First bytes of a zip archive (an ``.npz`` file) and of a lone ``.npy`` array.
+_ZIP_MAGIC = b"PK"
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _unreadable(path, reason):
+    reason = " ".join(str(reason).split())
+    return ValueError(
+        f"Cannot read the ADBench file {path}: {reason}. Replace it with a fresh copy "
+        "of ADBench's file (or delete it and pass download_if_missing=True)."
+    )
+
+
 def _read_npz(path):
-    with np.load(path, allow_pickle=False) as npz:
-        if "X" not in npz or "y" not in npz:
-            raise ValueError(
-                f"{path} is not an ADBench file: expected arrays 'X' and 'y', found "
-                f"{sorted(npz.files)}."
-            )
-        X = np.asarray(npz["X"], dtype=np.float64)
-        y = np.asarray(npz["y"])
+    """``(X, y)`` of an ADBench file, or a ValueError naming the file."""
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(_NPY_MAGIC))
+    except IsADirectoryError:
+        raise _unreadable(path, "it is a folder, not a file") from None
+    except OSError as exc:
+        raise _unreadable(path, exc.strerror or exc) from exc
+    if not magic:
+        raise _unreadable(path, "the file is empty")
+    if magic.startswith(_NPY_MAGIC):
+        raise _unreadable(
+            path, "it holds a single .npy array, not an .npz archive of arrays 'X' and 'y'"
+        )
+    if not magic.startswith(_ZIP_MAGIC):
+        raise _unreadable(path, "it is not an .npz (zip) archive")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            names = sorted(npz.files)
+            X = np.asarray(npz["X"]) if "X" in names else None
+            y = np.asarray(npz["y"]) if "y" in names else None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise _unreadable(path, f"the archive is truncated or corrupted ({exc})") from exc
+    except ValueError as exc:  # a damaged array header, or object arrays (pickle)
+        raise _unreadable(path, f"it holds an array numpy cannot load ({exc})") from exc
+    if X is None or y is None:
+        raise ValueError(
+            f"{path} is not an ADBench file: expected arrays 'X' and 'y', found {names}."
+        )
     if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
         raise ValueError(f"{path}: X must be 2-D and y 1-D with one label per row.")
-    if not np.isin(y, (0, 1)).all():
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: X must hold real numbers, found dtype {X.dtype}.")
+    if X.shape[0] == 0:
+        raise ValueError(f"{path}: X holds no samples.")
+    X = X.astype(np.float64)
+    n_bad = int(np.size(X) - np.count_nonzero(np.isfinite(X)))
+    if n_bad:
+        raise ValueError(f"{path}: X holds {n_bad} non-finite value(s) (NaN or infinity).")
+    if y.dtype.kind not in "biuf" or not np.isin(y, (0, 1)).all():
         raise ValueError(f"{path}: y must hold 1 (anomaly) and 0 (normal) only.")
     return X, y.astype(np.int64)
