@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -94,6 +95,12 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         outlier when its anomaly score exceeds ``Q3 + 1.5 * (Q3 - Q1)``.
     max_epochs : int, default=100
         Passes over the training data.
+    max_steps : int or None, default=None
+        Budget of gradient steps: training runs
+        ``min(max_epochs, ceil(max_steps / batches_per_epoch))`` whole epochs
+        (at least one), so that the amount of training stops growing with
+        the number of training rows. ``None``: ``max_epochs`` epochs.
+        ``n_iter_`` is the number of epochs run.
     batch_size : int, default=64
     lr : float, default=1e-3
         Learning rate of the Adam optimiser.
@@ -116,11 +123,18 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         Extra skorch callbacks (copied at fit time, never modified).
     dtype : {"float32", "float64"}, default="float32"
         Floating point precision of the torch module.
+    scale : bool, default=True
+        Standardise every feature inside the estimator with the mean and
+        standard deviation of the training rows (weighted by
+        ``sample_weight``), as PyOD's deep detectors do, so that raw,
+        uncentred features work; the fitted scaler is ``scaler_``. ``False``
+        feeds ``X`` to the network as it is (for data already scaled).
     """
 
     _parameter_constraints = {
         "contamination": [StrOptions({"auto"}), Interval(numbers.Real, 0, 0.5, closed="right")],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_steps": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
@@ -130,6 +144,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "verbose": [Interval(numbers.Integral, 0, 2, closed="both")],
         "callbacks": [list, None],
         "dtype": [StrOptions(set(_TORCH_DTYPES))],
+        "scale": ["boolean"],
     }
 
     #: Unsupervised detectors leave labeled anomalies out of training.
@@ -147,6 +162,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         *,
         contamination="auto",
         max_epochs=100,
+        max_steps=None,
         batch_size=64,
         lr=1e-3,
         weight_decay=0.0,
@@ -156,9 +172,11 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         verbose=0,
         callbacks=None,
         dtype="float32",
+        scale=True,
     ):
         self.contamination = contamination
         self.max_epochs = max_epochs
+        self.max_steps = max_steps
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
@@ -168,6 +186,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.verbose = verbose
         self.callbacks = callbacks
         self.dtype = dtype
+        self.scale = scale
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -252,7 +271,8 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 "No training samples left: every sample has zero sample_weight or is a "
                 "labeled anomaly that this unsupervised detector excludes."
             )
-        data = self._make_data(X, y_partial, sample_weight, mask, state)
+        X_train = self._fit_input_scaling(X, sample_weight, mask, state)
+        data = self._make_data(X_train, y_partial, sample_weight, mask, state)
         module, history = self._fit_module(data, state)
         self.module_, self.history_ = module, history
         self.module_.eval()
@@ -284,6 +304,26 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     @property
     def _torch_dtype(self):
         return _TORCH_DTYPES[self.dtype]
+
+    def _fit_input_scaling(self, X, sample_weight, mask, state):
+        """Fit the input scaling on the training rows; return the scaled ``X``.
+
+        Standardisation (``scale=True``) with the weighted mean and standard
+        deviation of the rows in ``mask``; a warm start keeps the first fit's
+        scaler. Subclasses with another scaling override this and
+        :meth:`_scale_input`.
+        """
+        if not (state.warm and hasattr(self, "scaler_")):
+            self.scaler_ = None
+            if self.scale:
+                self.scaler_ = StandardScaler().fit(X[mask], sample_weight=sample_weight[mask])
+        return self._scale_input(X)
+
+    def _scale_input(self, X):
+        """``X`` in the network's input space (a new array when scaled)."""
+        if self.scaler_ is None:
+            return X
+        return self.scaler_.transform(X)
 
     def _make_data(self, X, y_partial, sample_weight, mask, state):
         """Training tensors on ``device_``: X, weight (mean 1), y, index."""
@@ -345,6 +385,18 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             return self.module_.to(device=self.device_, dtype=self._torch_dtype)
         return self._new_module(data, state)
 
+    def _epoch_budget(self, n_samples):
+        """Epochs a fit on ``n_samples`` rows runs: ``max_epochs``, capped by ``max_steps``."""
+        if self.max_steps is None:
+            return self.max_epochs
+        n_train = n_samples
+        if self.validation_fraction is not None:
+            n_train -= int(round(self.validation_fraction * n_samples))
+        batches = max(1, -(-n_train // self.batch_size))
+        if self._has_batch_norm and self.batch_norm and n_samples > self.batch_size:
+            batches = max(1, n_train // self.batch_size)
+        return max(1, min(self.max_epochs, -(-self.max_steps // batches)))
+
     def _train(self, module, data, state, *, max_epochs=None, step_fn=None, loss_fn=None,
                generator_offset=0):
         """Train ``module`` with the shared engine and this estimator's settings."""
@@ -354,7 +406,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             data,
             loss_fn=self._loss if loss_fn is None else loss_fn,
             step_fn=step_fn,
-            max_epochs=self.max_epochs if max_epochs is None else max_epochs,
+            max_epochs=self._epoch_budget(len(data)) if max_epochs is None else max_epochs,
             batch_size=self.batch_size,
             lr=self.lr,
             device=self.device_,
@@ -377,7 +429,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         """
         module = self.module_
         module.eval()
-        X_t = torch.tensor(X, dtype=self._torch_dtype)
+        X_t = torch.tensor(self._scale_input(X), dtype=self._torch_dtype)
         scores = predict_batches(
             lambda xb: self._score_batch(module, xb),
             X_t,

@@ -62,7 +62,8 @@ def test_center_is_the_weighted_mean_embedding(planted_cluster):
     # the same seed builds the same initial network: recompute its mean embedding
     init = est.set_params(lr=1e-12).fit(X, sample_weight=w)
     with torch.no_grad():
-        z = init.module_.embed(torch.as_tensor(X, dtype=torch.float32)).numpy()
+        Z = torch.as_tensor(init._scale_input(X), dtype=torch.float32)
+        z = init.module_.embed(Z).numpy()
     np.testing.assert_allclose(init.center_, np.average(z, axis=0, weights=w), rtol=1e-4,
                                atol=1e-6)
 

@@ -278,8 +278,9 @@ def test_gridsearch_pipeline_autoencoder_picks_the_scaler(device):
     y_eval = partial_labels(y.astype(int), 0.3, random_state=0)
     pipe = Pipeline([
         ("scaler", StandardScaler()),
+        # scale=False: the pipeline's scaler is the only standardisation
         ("autoencoder", AutoEncoder(hidden_dims=(4, 2), max_epochs=10, batch_size=64,
-                                    random_state=0, device=device)),
+                                    scale=False, random_state=0, device=device)),
     ])
     search = GridSearchCV(
         pipe, {"scaler": [StandardScaler(), "passthrough"]},

@@ -2,6 +2,7 @@
 
 import contextlib
 import math
+import signal
 import threading
 
 import numpy as np
@@ -18,6 +19,58 @@ from ._data import BatchData, BatchIterator
 #: (:func:`seeded`), so that fits running in threads neither see each other's
 #: seeds nor leave the caller's generator changed.
 _GLOBAL_RNG_LOCK = threading.RLock()
+
+
+class _SigintRecorder:
+    """Tell a real Ctrl-C from a callback's request to stop.
+
+    skorch callbacks (EarlyStopping, for one) end training by raising
+    KeyboardInterrupt from a hook, and so does Ctrl-C, possibly while a hook
+    runs. While the outermost fit of the main thread trains, and only if
+    SIGINT has a Python handler (Python's default one, or one of the
+    caller's), a handler that records the signal and then calls that handler
+    is installed; the previous one is restored afterwards. Signals only ever
+    reach the main thread, so in other threads a KeyboardInterrupt from a
+    hook is always a stop request.
+    """
+
+    def __init__(self):
+        self.received = False
+        self._depth = 0
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        self.received = True
+        self._previous(signum, frame)
+
+    @contextlib.contextmanager
+    def watching(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        if self._depth == 0:
+            self.received = False
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):
+                self._previous = previous
+                signal.signal(signal.SIGINT, self._handler)
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and self._previous is not None:
+                signal.signal(signal.SIGINT, self._previous)
+                self._previous = None
+
+    def stop_requested(self):
+        """Whether a KeyboardInterrupt from a hook is a stop request (no Ctrl-C seen)."""
+        if threading.current_thread() is not threading.main_thread():
+            return True
+        return not self.received
+
+
+_SIGINT = _SigintRecorder()
 
 
 class _FitInterrupted(Exception):
@@ -56,6 +109,8 @@ class _DetectorNet(NeuralNet):
         try:
             super().notify(method_name, **cb_kwargs)
         except KeyboardInterrupt:
+            if not _SIGINT.stop_requested():
+                raise
             raise _StopRequested() from None
 
     def fit_loop(self, X, y=None, **fit_params):
@@ -157,6 +212,20 @@ class _FiniteGuard(Callback):
             f"training value is {self.max_abs_input:.3g}; scale the features, e.g. with "
             f"StandardScaler) or a learning rate that is too high (lr={net.lr:g})."
         )
+
+
+class _EpochRecordsOnly(Callback):
+    """Keep ``history`` per epoch: drop an epoch's per-batch records once it is over.
+
+    skorch records every batch; at 200k rows that is 150k records for one
+    Deep SVDD fit. The records of an epoch stay available to every callback
+    until the next epoch begins; :func:`train_module` drops the last epoch's
+    once training is over.
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) > 1:
+            net.history[-2]["batches"] = []
 
 
 @contextlib.contextmanager
@@ -269,6 +338,7 @@ def train_module(
         ("epoch_timer", EpochTimer()),
         ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
         ("finite_guard", _FiniteGuard(name, max_abs_input)),
+        ("epoch_records_only", _EpochRecordsOnly()),
     ]
     if validation_fraction is not None:
         default_callbacks.append(("valid_loss", PassthroughScoring(name="valid_loss")))
@@ -316,12 +386,14 @@ def train_module(
     masks = torch.Generator(device=device)
     masks.manual_seed(generator.initial_seed() ^ _DROPOUT_SEED_SALT)
     try:
-        with dropout_generator(module, masks):
+        with _SIGINT.watching(), dropout_generator(module, masks):
             net.fit(data, None)
     except _FitInterrupted:
         raise KeyboardInterrupt from None
     except _StopRequested:
         pass  # a callback's on_train_end asked to stop: training is over anyway
+    if len(net.history):
+        net.history[-1]["batches"] = []
     return net.history
 
 

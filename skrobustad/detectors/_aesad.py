@@ -119,6 +119,8 @@ class AESAD(BaseDeepDetector):
         with epochs (paper, Fig. 5), 200 epochs of batch 32 reach the
         paper's numbers on most of its tabular datasets at a fraction of the
         cost (see the user guide).
+    max_steps : int or None, default=None
+        Budget of gradient steps (see :class:`~skrobustad.base.BaseDeepDetector`).
     batch_size : int, default=32
     lr : float, default=1e-3
     weight_decay : float, default=0.0
@@ -222,6 +224,7 @@ class AESAD(BaseDeepDetector):
         warm_start=False,
         contamination="auto",
         max_epochs=200,
+        max_steps=None,
         batch_size=32,
         lr=1e-3,
         weight_decay=0.0,
@@ -235,6 +238,7 @@ class AESAD(BaseDeepDetector):
         super().__init__(
             contamination=contamination,
             max_epochs=max_epochs,
+            max_steps=max_steps,
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
@@ -244,11 +248,11 @@ class AESAD(BaseDeepDetector):
             verbose=verbose,
             callbacks=callbacks,
             dtype=dtype,
+            scale=scale,
         )
         self.anomaly_weight = anomaly_weight
         self.alpha = alpha
         self.target_transform = target_transform
-        self.scale = scale
         self.hidden_dims = hidden_dims
         self.activation = activation
         self.batch_norm = batch_norm
@@ -352,7 +356,11 @@ class AESAD(BaseDeepDetector):
         return float(self.anomaly_weight)
 
     # --------------------------------------------------------------- scaling
-    def _make_data(self, X, y_partial, sample_weight, mask, state):
+    def _fit_input_scaling(self, X, sample_weight, mask, state):
+        # min-max scaling to [0, 1] (the target transform needs that range)
+        # instead of the base class's standardisation; training rows are
+        # clipped to [0, 1], scored rows are not (see _score_batch)
+        self.scaler_ = None
         if self.scale and not (state.warm and hasattr(self, "data_min_")):
             train = X[mask]
             self.data_min_ = train.min(axis=0).astype(np.float64)
@@ -360,7 +368,7 @@ class AESAD(BaseDeepDetector):
             data_range = self.data_max_ - self.data_min_
             data_range[data_range == 0.0] = 1.0
             self.data_range_ = data_range
-        X_scaled = self._scale(X)
+        X_scaled = self._scale_input(X)
         outside = (X_scaled[mask] < 0.0) | (X_scaled[mask] > 1.0)
         if np.any(outside):
             warnings.warn(
@@ -371,17 +379,12 @@ class AESAD(BaseDeepDetector):
                 UserWarning,
                 stacklevel=4,
             )
-        return super()._make_data(
-            np.clip(X_scaled, 0.0, 1.0), y_partial, sample_weight, mask, state
-        )
+        return np.clip(X_scaled, 0.0, 1.0)
 
-    def _scale(self, X):
+    def _scale_input(self, X):
         if not self.scale:
             return X
         return (X - self.data_min_) / self.data_range_
-
-    def _anomaly_scores(self, X, training=False):
-        return super()._anomaly_scores(self._scale(X), training=training)
 
     # ---------------------------------------------------------------- public
     def reconstruct(self, X):
@@ -402,7 +405,7 @@ class AESAD(BaseDeepDetector):
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         module = self.module_
         module.eval()
-        X_t = torch.tensor(np.clip(self._scale(X), 0.0, 1.0), dtype=self._torch_dtype)
+        X_t = torch.tensor(np.clip(self._scale_input(X), 0.0, 1.0), dtype=self._torch_dtype)
         X_hat = predict_batches(
             lambda xb: torch.sigmoid(module(xb).double()),
             X_t,

@@ -52,6 +52,8 @@ class AutoEncoder(BaseDeepDetector):
     contamination : "auto" or float in (0, 0.5], default="auto"
         See :class:`~skrobustad.base.BaseDeepDetector`.
     max_epochs : int, default=100
+    max_steps : int or None, default=None
+        Budget of gradient steps (see :class:`~skrobustad.base.BaseDeepDetector`).
     batch_size : int, default=64
     lr : float, default=1e-3
     weight_decay : float, default=0.0
@@ -61,6 +63,9 @@ class AutoEncoder(BaseDeepDetector):
     verbose : {0, 1, 2}, default=0
     callbacks : list of skorch callbacks or None, default=None
     dtype : {"float32", "float64"}, default="float32"
+    scale : bool, default=True
+        Standardise the features inside the estimator (fitted ``scaler_``);
+        see :class:`~skrobustad.base.BaseDeepDetector`.
 
     Attributes
     ----------
@@ -76,6 +81,8 @@ class AutoEncoder(BaseDeepDetector):
         Mean training loss per epoch.
     history_ : skorch.History
         Per-epoch (and per-batch) training records.
+    scaler_ : StandardScaler or None
+        The fitted input standardisation (``None`` when ``scale=False``).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when ``X`` has string column names.
@@ -119,6 +126,7 @@ class AutoEncoder(BaseDeepDetector):
         warm_start=False,
         contamination="auto",
         max_epochs=100,
+        max_steps=None,
         batch_size=64,
         lr=1e-3,
         weight_decay=0.0,
@@ -128,10 +136,12 @@ class AutoEncoder(BaseDeepDetector):
         verbose=0,
         callbacks=None,
         dtype="float32",
+        scale=True,
     ):
         super().__init__(
             contamination=contamination,
             max_epochs=max_epochs,
+            max_steps=max_steps,
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
@@ -141,6 +151,7 @@ class AutoEncoder(BaseDeepDetector):
             verbose=verbose,
             callbacks=callbacks,
             dtype=dtype,
+            scale=scale,
         )
         self.hidden_dims = hidden_dims
         self.activation = activation

@@ -2,6 +2,8 @@
 
 import numbers
 
+import numpy as np
+
 from sklearn.utils._param_validation import Interval
 
 from ..base import BaseDeepDetector
@@ -50,6 +52,8 @@ class MAF(BaseDeepDetector):
         test log-likelihood dropped from -5.73 to -13.96 nats (analytic
         -5.68); hold out a ``validation_fraction`` and add
         :class:`skorch.callbacks.EarlyStopping` for longer runs.
+    max_steps : int or None, default=None
+        Budget of gradient steps (see :class:`~skrobustad.base.BaseDeepDetector`).
     batch_size : int, default=64
     lr : float, default=1e-3
     weight_decay : float, default=0.0
@@ -59,6 +63,9 @@ class MAF(BaseDeepDetector):
     verbose : {0, 1, 2}, default=0
     callbacks : list of skorch callbacks or None, default=None
     dtype : {"float32", "float64"}, default="float32"
+    scale : bool, default=True
+        Standardise the features inside the estimator (fitted ``scaler_``);
+        see :class:`~skrobustad.base.BaseDeepDetector`.
 
     Attributes
     ----------
@@ -74,6 +81,8 @@ class MAF(BaseDeepDetector):
         Mean training negative log-likelihood per epoch.
     history_ : skorch.History
         Per-epoch (and per-batch) training records.
+    scaler_ : StandardScaler or None
+        The fitted input standardisation (``None`` when ``scale=False``).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when ``X`` has string column names.
@@ -117,6 +126,7 @@ class MAF(BaseDeepDetector):
         warm_start=False,
         contamination="auto",
         max_epochs=50,
+        max_steps=None,
         batch_size=64,
         lr=1e-3,
         weight_decay=0.0,
@@ -126,10 +136,12 @@ class MAF(BaseDeepDetector):
         verbose=0,
         callbacks=None,
         dtype="float32",
+        scale=True,
     ):
         super().__init__(
             contamination=contamination,
             max_epochs=max_epochs,
+            max_steps=max_steps,
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
@@ -139,6 +151,7 @@ class MAF(BaseDeepDetector):
             verbose=verbose,
             callbacks=callbacks,
             dtype=dtype,
+            scale=scale,
         )
         self.n_transforms = n_transforms
         self.hidden_dims = hidden_dims
@@ -152,4 +165,10 @@ class MAF(BaseDeepDetector):
         return output
 
     def _score_batch(self, module, X):
-        return finite_nll(module(X))
+        # the flow models the standardised features z = (x - mean) / scale:
+        # -log p(x) = -log p(z) + sum(log scale), so that score_samples stays
+        # the log-density of X in its own units
+        nll = module(X)
+        if self.scaler_ is not None:
+            nll = nll + float(np.log(self.scaler_.scale_).sum())
+        return finite_nll(nll)

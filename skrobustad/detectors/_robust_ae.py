@@ -48,8 +48,9 @@ class RobustAE(BaseDeepDetector):
     *per-feature* squared error: the loss is a mean over the ``D`` features
     and the penalty is ``alpha`` times the mean ``|s_ij|``, so an entry joins
     ``S`` only when its residual exceeds ``alpha / 2`` in the units of the
-    data, whatever ``D``. On standardised data the default ``alpha=1`` moves
-    residuals beyond half a standard deviation into ``S``; a larger ``alpha``
+    network's input, whatever ``D``. With the default ``scale=True`` (or on
+    standardised data) the default ``alpha=1`` moves residuals beyond half a
+    standard deviation of their feature into ``S``; a larger ``alpha``
     gives a sparser ``S`` (``alpha -> inf`` is a plain
     :class:`AutoEncoder`). For a fixed network, minimising over ``s`` turns
     each squared residual into a Huber loss with threshold ``alpha / 2``,
@@ -99,6 +100,8 @@ class RobustAE(BaseDeepDetector):
         See :class:`~skrobustad.base.BaseDeepDetector`.
     max_epochs : int, default=100
         Total number of epochs over all rounds.
+    max_steps : int or None, default=None
+        Budget of gradient steps (see :class:`~skrobustad.base.BaseDeepDetector`).
     batch_size : int, default=64
     lr : float, default=1e-3
     weight_decay : float, default=0.0
@@ -112,12 +115,16 @@ class RobustAE(BaseDeepDetector):
         Copied afresh for every round (an early-stopping callback ends the
         current round, not the whole fit).
     dtype : {"float32", "float64"}, default="float32"
+    scale : bool, default=True
+        Standardise the features inside the estimator (fitted ``scaler_``);
+        see :class:`~skrobustad.base.BaseDeepDetector`.
 
     Attributes
     ----------
     anomalous_attributes_ : ndarray of shape (n_samples, n_features)
         The sparse part ``S`` learned for every training row (zeros for
-        rows left out of training).
+        rows left out of training), in the units of ``X`` (learned on the
+        standardised features, then multiplied back by ``scaler_.scale_``).
     module_ : MLPAutoEncoder
         The trained network.
     offset_ : float
@@ -132,6 +139,8 @@ class RobustAE(BaseDeepDetector):
     history_ : skorch.History
         Per-epoch records of all rounds, numbered consecutively; each epoch
         also records its ``"round"``.
+    scaler_ : StandardScaler or None
+        The fitted input standardisation (``None`` when ``scale=False``).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when ``X`` has string column names.
@@ -184,6 +193,7 @@ class RobustAE(BaseDeepDetector):
         dropout=0.0,
         contamination="auto",
         max_epochs=100,
+        max_steps=None,
         batch_size=64,
         lr=1e-3,
         weight_decay=0.0,
@@ -193,10 +203,12 @@ class RobustAE(BaseDeepDetector):
         verbose=0,
         callbacks=None,
         dtype="float32",
+        scale=True,
     ):
         super().__init__(
             contamination=contamination,
             max_epochs=max_epochs,
+            max_steps=max_steps,
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
@@ -206,6 +218,7 @@ class RobustAE(BaseDeepDetector):
             verbose=verbose,
             callbacks=callbacks,
             dtype=dtype,
+            scale=scale,
         )
         self.alpha = alpha
         self.n_outer_iter = n_outer_iter
@@ -235,9 +248,10 @@ class RobustAE(BaseDeepDetector):
         self.anomalous_attributes_ = np.zeros(X.shape, dtype=np.float64)
         return super()._make_data(X, y_partial, sample_weight, mask, state)
 
-    def _epochs_per_round(self):
-        n_rounds = min(self.n_outer_iter, self.max_epochs)
-        base, extra = divmod(self.max_epochs, n_rounds)
+    def _epochs_per_round(self, n_samples):
+        total = self._epoch_budget(n_samples)
+        n_rounds = min(self.n_outer_iter, total)
+        base, extra = divmod(total, n_rounds)
         return [base + (k < extra) for k in range(n_rounds)]
 
     @torch.no_grad()
@@ -254,7 +268,7 @@ class RobustAE(BaseDeepDetector):
         X = data.tensors["X"]
         S = torch.zeros_like(X)
         history = History()
-        for k, n_epochs in enumerate(self._epochs_per_round()):
+        for k, n_epochs in enumerate(self._epochs_per_round(len(data))):
             cleaned = BatchData({**data.tensors, "X": X - S})
             # the same generator every round: with validation_fraction, the
             # held-out rows (the generator's first draw) stay the same rows
@@ -263,5 +277,8 @@ class RobustAE(BaseDeepDetector):
                 history.append({**row, "epoch": len(history) + 1, "round": k + 1})
             S = self._update_attributes(module, X, S)
         index = data.tensors["index"].cpu().numpy()
-        self.anomalous_attributes_[index] = S.cpu().numpy()
+        S = S.cpu().numpy().astype(np.float64)
+        if self.scaler_ is not None:
+            S *= self.scaler_.scale_
+        self.anomalous_attributes_[index] = S
         return module, history
