@@ -25,6 +25,7 @@ import numbers
 import warnings
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import torch
@@ -32,6 +33,7 @@ from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -53,11 +55,16 @@ class _FitState:
         Drawn from ``random_state`` once per fit; every torch generator of
         the fit derives from it.
     warm : bool
-        True when the fit continues training ``module_`` (``warm_start``).
+        True when the fit continues training ``module_`` (``warm_start``,
+        or a :meth:`~BaseDeepDetector.partial_fit` after the first).
+    max_epochs : int or None
+        Epochs to train regardless of ``max_epochs`` / ``max_steps``
+        (1 for ``partial_fit``); ``None`` uses the estimator's budget.
     """
 
     seed: int
     warm: bool
+    max_epochs: Optional[int] = None
 
     def generator(self, offset=0):
         """A CPU :class:`torch.Generator` seeded with ``seed + offset``."""
@@ -245,14 +252,66 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self : object
             Fitted estimator.
         """
+        warm = self._has_warm_start and self.warm_start and hasattr(self, "module_")
+        return self._fit(X, y, y_partial, sample_weight, warm=warm, method="fit")
+
+    @available_if(lambda est: est._has_warm_start)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, *, y_partial=None, sample_weight=None):
+        """Train for one epoch on a chunk of data.
+
+        The first call (on an unfitted estimator) builds the network and
+        fits the input scaling on its chunk; every call trains one epoch on
+        its chunk, so that one call on ``X`` equals ``fit(X)`` with
+        ``max_epochs=1`` (``max_epochs`` and ``max_steps`` are not used).
+        Calls after a ``fit`` continue training the fitted network. The
+        chunk of the last call sets ``offset_``. Use it to train on data that
+        does not fit in memory, chunk by chunk (see the user guide).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : Ignored
+        y_partial : array-like of shape (n_samples,), default=None
+            Partial labels of the chunk (see :meth:`fit`).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the chunk's samples (see :meth:`fit`).
+
+        Returns
+        -------
+        self : object
+        """
+        warm = hasattr(self, "module_")
+        if not warm:
+            self._partial_fit_seed = int(
+                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            )
+            self._partial_fit_calls = 0
+        elif not hasattr(self, "_partial_fit_seed"):  # continuing a fit()
+            self._partial_fit_seed = int(
+                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            )
+            self._partial_fit_calls = 1
+        seed = self._partial_fit_seed + 1_000_003 * self._partial_fit_calls
+        loss_curve = list(getattr(self, "loss_curve_", [])) if warm else []
+        self._fit(X, y, y_partial, sample_weight, warm=warm, method="partial_fit",
+                  seed=seed, max_epochs=1)
+        self._partial_fit_calls += 1
+        self.loss_curve_ = loss_curve + self.loss_curve_
+        self.n_iter_ = len(self.loss_curve_)
+        return self
+
+    def _fit(self, X, y, y_partial, sample_weight, *, warm, method, seed=None,
+             max_epochs=None):
+        """The shared body of :meth:`fit` and :meth:`partial_fit`."""
         if y is not None and y_partial is None:
             warnings.warn(
-                f"{type(self).__name__}.fit ignores the positional y; pass partial "
+                f"{type(self).__name__}.{method} ignores the positional y; pass partial "
                 "labels as y_partial=... (1 = anomaly, 0 = normal, -1 = unlabeled).",
                 LabelsIgnoredWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        warm = self._has_warm_start and self.warm_start and hasattr(self, "module_")
         X = validate_data(
             self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=not warm
         )
@@ -262,8 +321,9 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         )
         self.device_ = resolve_device(self.device)
         _check_callbacks(self.callbacks)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        state = _FitState(seed=int(seed), warm=warm)
+        if seed is None:
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        state = _FitState(seed=int(seed), warm=warm, max_epochs=max_epochs)
 
         mask = self._training_mask(y_partial, sample_weight)
         if not np.any(mask):
@@ -385,8 +445,10 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             return self.module_.to(device=self.device_, dtype=self._torch_dtype)
         return self._new_module(data, state)
 
-    def _epoch_budget(self, n_samples):
+    def _epoch_budget(self, n_samples, state):
         """Epochs a fit on ``n_samples`` rows runs: ``max_epochs``, capped by ``max_steps``."""
+        if state.max_epochs is not None:
+            return state.max_epochs
         if self.max_steps is None:
             return self.max_epochs
         n_train = n_samples
@@ -406,7 +468,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             data,
             loss_fn=self._loss if loss_fn is None else loss_fn,
             step_fn=step_fn,
-            max_epochs=self._epoch_budget(len(data)) if max_epochs is None else max_epochs,
+            max_epochs=self._epoch_budget(len(data), state) if max_epochs is None else max_epochs,
             batch_size=self.batch_size,
             lr=self.lr,
             device=self.device_,

@@ -120,3 +120,49 @@ def test_learning_curve_more_rows_do_not_hurt_deep_svdd():
         for X in (X_small, X_large)
     ]
     assert aucs[1] >= aucs[0] - 0.03, aucs
+
+
+# ----------------------------------------------------------- partial_fit
+@pytest.mark.parametrize("cls", [AutoEncoder, DeepSVDD, MAF, AESAD], ids=lambda c: c.__name__)
+def test_one_partial_fit_call_is_one_epoch_of_fit(cls):
+    X = np.random.RandomState(0).normal(size=(150, 4))
+    y_partial = np.r_[np.ones(5), -np.ones(145)] if cls is AESAD else None
+    one_epoch = tiny(cls, max_epochs=1, max_steps=None).fit(X, y_partial=y_partial)
+    partial = tiny(cls).partial_fit(X, y_partial=y_partial)
+    np.testing.assert_array_equal(partial.score_samples(X), one_epoch.score_samples(X))
+    assert partial.n_iter_ == 1
+
+
+def test_partial_fit_trains_chunk_by_chunk():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(600, 2)) @ rng.normal(size=(2, 4)) + 10.0  # a plane in 4-D
+    params = dict(batch_norm=False, dropout=0.0, lr=1e-2)
+    est = tiny(AutoEncoder, **params)
+    for _ in range(3):
+        for chunk in np.array_split(X, 6):
+            est.partial_fit(chunk)
+    assert est.n_iter_ == 18 and len(est.loss_curve_) == 18
+    # the scaling comes from the first chunk and stays
+    np.testing.assert_allclose(est.scaler_.mean_, X[:100].mean(axis=0))
+    # training went on: the whole data is reconstructed better than after one chunk
+    first = tiny(AutoEncoder, **params).partial_fit(X[:100])
+    assert -est.score_samples(X).mean() < 0.5 * -first.score_samples(X).mean()
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(X[:, :3])
+
+
+def test_partial_fit_is_deterministic_and_continues_a_fit():
+    X = np.random.RandomState(0).normal(size=(200, 3))
+    a, b = tiny(DeepSVDD), tiny(DeepSVDD)
+    for est in (a, b):
+        est.partial_fit(X[:100]).partial_fit(X[100:])
+    np.testing.assert_array_equal(a.score_samples(X), b.score_samples(X))
+    fitted = tiny(DeepSVDD).fit(X)
+    center = fitted.center_.copy()
+    fitted.partial_fit(X)
+    assert fitted.n_iter_ == len(fitted.loss_curve_) and np.array_equal(fitted.center_, center)
+
+
+def test_robust_ae_has_no_partial_fit():
+    # its attributes S belong to the rows of one training set
+    assert not hasattr(RobustAE(), "partial_fit")

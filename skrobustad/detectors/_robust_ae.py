@@ -248,8 +248,8 @@ class RobustAE(BaseDeepDetector):
         self.anomalous_attributes_ = np.zeros(X.shape, dtype=np.float64)
         return super()._make_data(X, y_partial, sample_weight, mask, state)
 
-    def _epochs_per_round(self, n_samples):
-        total = self._epoch_budget(n_samples)
+    def _epochs_per_round(self, n_samples, state):
+        total = self._epoch_budget(n_samples, state)
         n_rounds = min(self.n_outer_iter, total)
         base, extra = divmod(total, n_rounds)
         return [base + (k < extra) for k in range(n_rounds)]
@@ -268,7 +268,7 @@ class RobustAE(BaseDeepDetector):
         X = data.tensors["X"]
         S = torch.zeros_like(X)
         history = History()
-        for k, n_epochs in enumerate(self._epochs_per_round(len(data))):
+        for k, n_epochs in enumerate(self._epochs_per_round(len(data), state)):
             cleaned = BatchData({**data.tensors, "X": X - S})
             # the same generator every round: with validation_fraction, the
             # held-out rows (the generator's first draw) stay the same rows
