@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import settings
 from threadpoolctl import threadpool_limits
+
+
+# property tests draw the same examples on every run (no flaky CI), and
+# write no example database into the working tree
+settings.register_profile("skrobustad", derandomize=True, database=None)
+settings.load_profile("skrobustad")
 
 
 def pytest_addoption(parser):

@@ -428,3 +428,10 @@ def test_table2_deep_svdd_reproduction(data_home, smoke, device):
         # one-seed smoke form checks the behaviour (IAD above its base) alone
         if name == "thyroid" and not smoke:
             assert np.mean(iad_auc) >= paper_iad[name] - 0.03, iad_auc
+
+
+def test_importance_weights_stay_finite_for_a_tiny_spread():
+    from skrobustad.wrappers import importance_weights
+
+    weights = importance_weights(np.array([2.2e-308, 0.0, 0.0]))
+    assert np.all(np.isfinite(weights)) and np.all((weights >= 0) & (weights <= 1))

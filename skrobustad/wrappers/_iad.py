@@ -131,8 +131,9 @@ def importance_weights(anomaly_scores, *, tau=0.25, beta=None):
         spread = max(beta - s_min, s_max - beta)
     if not (np.isfinite(spread) and spread > 0):
         return np.ones_like(s)
-    alpha = 1.0 / (tau * spread)
-    return expit(-alpha * (s - beta))
+    # alpha = 1 / (tau * spread), applied as a division: 1 / tiny overflows
+    # to inf, and inf * 0 would make the weight of a sample at beta NaN
+    return expit(-(s - beta) / (tau * spread))
 
 
 def median_crossings(previous_scores, scores):
