@@ -103,11 +103,12 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     max_epochs : int, default=100
         Passes over the training data.
     max_steps : int or None, default=None
-        Budget of gradient steps: training runs
-        ``min(max_epochs, ceil(max_steps / batches_per_epoch))`` whole epochs
-        (at least one), so that the amount of training stops growing with
+        Budget of gradient steps: training stops after ``max_steps`` steps
+        or ``max_epochs`` epochs, whichever comes first (the last epoch may
+        then be partial), so that the amount of training stops growing with
         the number of training rows. ``None``: ``max_epochs`` epochs.
-        ``n_iter_`` is the number of epochs run.
+        ``n_iter_`` is the number of epochs run, a partial one included.
+        (:class:`~skrobustad.RobustAE` splits whole epochs across its rounds.)
     batch_size : int, default=64
     lr : float, default=1e-3
         Learning rate of the Adam optimiser.
@@ -469,6 +470,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             loss_fn=self._loss if loss_fn is None else loss_fn,
             step_fn=step_fn,
             max_epochs=self._epoch_budget(len(data), state) if max_epochs is None else max_epochs,
+            max_steps=self.max_steps if max_epochs is None and state.max_epochs is None else None,
             batch_size=self.batch_size,
             lr=self.lr,
             device=self.device_,

@@ -5,6 +5,7 @@ import pytest
 from pyod.utils.data import generate_data
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 
 from skrobustad import AESAD, MAF, AutoEncoder, DeepSVDD, RobustAE
 from skrobustad.pyod import PyODAdapter
@@ -86,11 +87,29 @@ def test_max_steps_caps_the_epochs(n, batch_size, max_steps, max_epochs, expecte
 
 
 def test_deep_svdd_budget_does_not_grow_with_the_data():
-    X = np.random.RandomState(0).normal(size=(4000, 3))
-    small = DeepSVDD(random_state=0, device="cpu").fit(X[:1000])
-    large = DeepSVDD(random_state=0, device="cpu").fit(X)
-    steps = [est.n_iter_ * -(-n // 64) for est, n in ((small, 1000), (large, 4000))]
-    assert max(steps) <= 500 + 63 and large.n_iter_ < small.n_iter_
+    X = np.random.RandomState(0).normal(size=(40_000, 3))
+    steps = []
+    for n in (1000, 4000, 40_000):
+        est = DeepSVDD(max_epochs=50, random_state=0, device="cpu")
+        counter = _StepCounter()
+        est.set_params(callbacks=[counter]).fit(X[:n])
+        steps.append(_StepCounter.steps.pop())
+    # 1000 rows: 16 batches an epoch, so 500 steps are 32 epochs (the last partial);
+    # 40,000 rows: 625 batches, the budget ends inside the first epoch
+    assert steps == [500, 500, 500]
+
+
+class _StepCounter(Callback):
+    """Counts training batches (class-level: the estimator fits a copy)."""
+
+    steps = []
+
+    def on_train_begin(self, net, **kwargs):
+        _StepCounter.steps.append(0)
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            _StepCounter.steps[-1] += 1
 
 
 @pytest.mark.parametrize("cls", DETECTORS, ids=ids)

@@ -37,6 +37,19 @@ class BatchData:
         return BatchData({k: v.to(device) for k, v in self.tensors.items()})
 
 
+class StepBudget:
+    """A number of gradient steps shared by the epochs of one fit."""
+
+    def __init__(self, steps):
+        self.remaining = int(steps)
+
+    def take(self, n_batches):
+        """Claim up to ``n_batches`` steps for one epoch; return how many."""
+        n = min(n_batches, self.remaining)
+        self.remaining -= n
+        return n
+
+
 class BatchIterator:
     """Iterate over a :class:`BatchData` in mini-batches of tensor slices.
 
@@ -54,14 +67,19 @@ class BatchIterator:
     drop_last : bool, default=False
         Drop a final batch smaller than ``batch_size`` (it is always kept
         when it would be the only batch).
+    step_budget : StepBudget or None, default=None
+        Shared across the epochs of one fit: iteration stops once the
+        budget's steps are used up (the last epoch may be partial).
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, generator=None, drop_last=False):
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None, drop_last=False,
+                 step_budget=None):
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.generator = generator
         self.drop_last = drop_last
+        self.step_budget = step_budget
 
     def __len__(self):
         n, bs = len(self.dataset), self.batch_size
@@ -77,7 +95,10 @@ class BatchIterator:
             order = torch.randperm(n, generator=self.generator)
             device = next(iter(tensors.values())).device
             order = order.to(device)
-        for b in range(len(self)):
+        n_batches = len(self)
+        if self.step_budget is not None:
+            n_batches = self.step_budget.take(n_batches)
+        for b in range(n_batches):
             start = b * self.batch_size
             stop = min(start + self.batch_size, n)
             if order is None:

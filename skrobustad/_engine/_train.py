@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from ..exceptions import TrainingDivergedError
 from ..nn._dropout import Dropout
-from ._data import BatchData, BatchIterator
+from ._data import BatchData, BatchIterator, StepBudget
 
 #: Serialises the save / seed / restore of torch's global generators
 #: (:func:`seeded`), so that fits running in threads neither see each other's
@@ -286,6 +286,7 @@ def train_module(
     validation_fraction=None,
     drop_last=False,
     name=None,
+    max_steps=None,
 ):
     """Train ``module`` in place on ``data`` and return skorch's history.
 
@@ -320,6 +321,9 @@ def train_module(
         Drop the last incomplete batch (for modules with batch norm).
     name : str, optional
         Estimator name used in error messages.
+    max_steps : int, optional
+        Stop after this many gradient steps (the last epoch is then
+        partial), or after ``max_epochs`` epochs, whichever comes first.
 
     Returns
     -------
@@ -376,6 +380,7 @@ def train_module(
         iterator_train__shuffle=True,
         iterator_train__generator=generator,
         iterator_train__drop_last=drop_last,
+        iterator_train__step_budget=None if max_steps is None else StepBudget(max_steps),
         train_split=train_split,
         callbacks=list(callbacks or []),
         device=device,

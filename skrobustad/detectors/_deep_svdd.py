@@ -67,8 +67,8 @@ class DeepSVDD(BaseDeepDetector):
     max_epochs : int, default=50
         Passes over the training data.
     max_steps : int or None, default=500
-        Budget of gradient steps: at most ``ceil(max_steps / batches per
-        epoch)`` of the ``max_epochs`` epochs are run (at least one). The
+        Budget of gradient steps: training stops after ``max_steps`` steps
+        or ``max_epochs`` epochs, whichever comes first. The
         one-class loss keeps shrinking every representation towards the
         fixed centre, anomalies included, so the ranking degrades with the
         number of steps, not with the number of epochs: on ``10_cover``
