@@ -179,6 +179,19 @@ def test_iad_down_weights_anomalies_for_a_deep_detector(contaminated):
     assert iad.sample_weight_[y == 1].mean() < 0.1 < 0.5 < iad.sample_weight_[y == 0].mean()
 
 
+def test_beta_tukey_puts_the_half_weight_at_the_fence(contaminated):
+    X, y = contaminated
+    iad = IAD(Centroid(), max_iter=2, beta="tukey").fit(X)
+    anomaly = -iad.round_scores_[0]
+    q1, q3 = np.percentile(anomaly, [25, 75])
+    np.testing.assert_allclose(
+        iad.round_weights_[1], importance_weights(anomaly, beta=q3 + 1.5 * (q3 - q1))
+    )
+    # only outlying samples lose weight: most normals keep nearly all of theirs
+    assert (iad.sample_weight_[y == 0] > 0.8).mean() > 0.8
+    assert iad.sample_weight_[y == 1].mean() < 0.5
+
+
 def test_beta_estimate_exposes_the_contamination(contaminated):
     X, y = contaminated
     iad = IAD(Centroid(), max_iter=3, beta="estimate").fit(X)

@@ -27,8 +27,12 @@ class RobustAE(BaseDeepDetector):
     Each training sample is split as ``x = l + s``: ``l`` is what the
     autoencoder reconstructs, ``s`` are its *anomalous attributes*, a sparse
     correction that absorbs the entries the autoencoder should not learn
-    (Zhou & Paffenroth, KDD 2017; the robust AE baseline and the unsupervised
-    inner problem of Kumagai et al., AISTATS 2023). The fit minimises
+    (the l1 robust deep autoencoder of Zhou & Paffenroth, KDD 2017, whose
+    ``S`` update shrinks ``X - AE(X - S)``; it is also the unsupervised inner
+    problem of Kumagai et al., AISTATS 2023). It is *not* the robust
+    autoencoder of Chalapathy et al. (2017), which paper 000 (MetaRAE) uses as
+    a baseline: that one penalises whole rows of its noise matrix ``N`` (an
+    l2,1 norm) rather than single entries. The fit minimises
 
     .. math::
 
@@ -156,6 +160,9 @@ class RobustAE(BaseDeepDetector):
 
     A. Kumagai, T. Iwata, H. Takahashi and Y. Fujiwara, "Meta-learning for
     Robust Anomaly Detection", AISTATS 2023.
+
+    R. Chalapathy, A. K. Menon and S. Chawla, "Robust, Deep and Inductive
+    Anomaly Detection", ECML PKDD 2017 (the other robust autoencoder).
 
     Examples
     --------

