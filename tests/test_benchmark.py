@@ -23,7 +23,7 @@ from skrobustad.benchmark import (
 from skrobustad.benchmark._cli import main
 from skrobustad.benchmark._report import markdown_table, mean_ranks, summarize
 from skrobustad.benchmark._runner import CSV_COLUMNS, resolve_datasets, resolve_methods
-from skrobustad.datasets import load_breast_cancer_anomaly
+from skrobustad.datasets import load_breast_cancer_anomaly, load_wine_anomaly
 
 
 # ----------------------------------------------------- test methods and suite
@@ -81,14 +81,27 @@ def test_core_registrations():
         pickle.loads(pickle.dumps(get_method(name)))
     quick = get_suite("quick")
     assert all(d.startswith("embedded:") for d in quick.datasets)
-    assert {"pyod.AutoEncoder", "pyod.DeepSVDD"} <= set(quick.methods)
+    assert quick.protocol == "contamination-levels"
+    assert quick.sweep == {"contamination": (0.05, 0.2)}
+    assert quick.dataset_kwargs == {"contamination": None}  # every anomaly, for 20%
+    bases = {"AutoEncoder": "IAD(AutoEncoder)", "DeepSVDD": "IAD(DeepSVDD)"}
+    assert {*bases, *bases.values(), "RobustAE", "AESAD"} <= set(quick.methods)
+    assert {"pyod.IForest", "pyod.ECOD", "pyod.AutoEncoder", "pyod.DeepSVDD"} <= set(
+        quick.methods
+    )
+    # AESAD is the only method of the suite given labels
+    assert [m for m in quick.methods if get_method(m).uses_labels] == ["AESAD"]
+    for base, iad in bases.items():  # IAD wraps exactly the base shown beside it
+        base_params = get_method(base).make(0).get_params()
+        assert get_method(iad).make(0).estimator.get_params() == base_params
 
 
 def test_protocols():
     X, y = load_breast_cancer_anomaly(contamination=None, return_X_y=True)
     split = get_protocol("unsupervised")(X, y, random_state=0, max_train_samples=200)
     assert split.X_train.shape == (200, 30) and split.X_test.shape == (171, 30)
-    assert np.all(split.y_partial_train == -1) and split.info["n_train"] == 200
+    assert np.all(split.y_partial_train == -1)
+    assert split.info == {"train_contamination": pytest.approx(74 / 200)}
 
     split = get_protocol("transductive")(X, y, random_state=0, contamination=0.1)
     assert split.X_test is split.X_train and np.all(split.y_partial_train == -1)
@@ -101,7 +114,92 @@ def test_protocols():
     assert split.X_train.shape[0] == 250 + n_anomalies
     assert int((split.y_partial_train == 1).sum()) == 5
     assert int((split.y_partial_train == 0).sum()) == 10
-    assert split.info["n_labeled_anomalies"] == 5
+    assert split.info["train_contamination"] == pytest.approx(n_anomalies / (250 + n_anomalies))
+
+
+class _Recorder:
+    """Records what ``fit`` was given; scores at random."""
+
+    seen = []
+
+    def __init__(self, random_state):
+        self.random_state = random_state
+
+    def fit(self, X, y=None, *, y_partial=None):
+        _Recorder.seen.append((len(X), y_partial))
+        return self
+
+    def score_samples(self, X):
+        return np.random.RandomState(self.random_state).uniform(size=len(X))
+
+
+def test_contamination_levels_protocol():
+    X, y = load_wine_anomaly(contamination=None, return_X_y=True)
+    protocol = get_protocol("contamination-levels")
+    splits = {c: protocol(X, y, random_state=1, contamination=c) for c in (0.05, 0.2)}
+    for level, split in splits.items():
+        assert split.X_train.shape == (80, 13)  # one training size for both levels
+        assert split.info["train_contamination"] == level  # exact
+        # the 3 labeled anomalies, nothing else labeled
+        assert sorted(np.unique(split.y_partial_train, return_counts=True)[1]) == [3, 77]
+        assert set(np.unique(split.y_partial_train)) == {-1, 1}
+    low, high = splits[0.05], splits[0.2]
+    assert np.array_equal(low.X_test, high.X_test) and np.array_equal(low.y_test, high.y_test)
+    assert low.X_test.shape == (54, 13) and int(low.y_test.sum()) == 18
+    # another level fixes the training size from the suite's levels as well
+    other = protocol(X, y, random_state=1, contamination=0.1, levels=(0.05, 0.2))
+    assert other.info["train_contamination"] == 0.1 and np.array_equal(other.X_test, low.X_test)
+    with pytest.raises(ValueError, match="impossible"):
+        protocol(X, y, random_state=1, contamination=0.99)  # n = 100k rows needed
+    with pytest.raises(ValueError, match="labeled_anomalies=5 asks for more"):
+        protocol(X, y, random_state=1, contamination=0.05, labeled_anomalies=5)
+
+    # the runner gives the labels to label-using methods only
+    _Recorder.seen.clear()
+    with_labels = Method("test.Labels", _Recorder, uses_labels=True)
+    without = Method("test.NoLabels", _Recorder)
+    result = run_benchmark("quick", datasets=["wine"], methods=[with_labels, without], seeds=[0])
+    assert not result.errors and len(result.rows) == 4
+    assert [r["train_contamination"] for r in result.rows] == [0.05, 0.05, 0.2, 0.2]
+    assert all(r["n_labeled_anomalies"] == 3 for r in result.rows)
+    assert [n for n, _ in _Recorder.seen] == [80] * 4
+    given = [y_partial for _, y_partial in _Recorder.seen]
+    assert given[1] is None and given[3] is None
+    assert all(int((yp == 1).sum()) == 3 and int((yp == -1).sum()) == 77 for yp in given[::2])
+
+
+SWEEP_SUITE = Suite(
+    "test-sweep",
+    protocol="semi-supervised",
+    datasets=("embedded:wine",),
+    methods=(),
+    seeds=(0,),
+    protocol_kwargs={"labeled_anomalies": 2},
+    sweep={"contamination": (0.05, 0.1)},
+)
+
+
+def test_sweep_resume_report_and_plot(tmp_path):
+    result = run_benchmark(SWEEP_SUITE, methods=[IFOREST], out=tmp_path)
+    assert result.sweep == {"contamination": (0.05, 0.1)} and result.n_computed == 2
+    assert result.config == {"labeled_anomalies": 2}
+    assert [round(r["train_contamination"], 2) for r in result.rows] == [0.05, 0.1]
+    lines = result.to_markdown().splitlines()
+    header = lines.index("| dataset | contamination | test.IForest |")
+    assert lines[header + 2].startswith("| wine | 0.05 | ")
+    assert lines[header + 3].startswith("| wine | 0.1 | ")
+    assert lines[header + 4].startswith("| mean AUROC | 0.05 | ")
+    assert lines[header + 6] == "| mean rank | all | 1.00 |"
+    assert (tmp_path / "test-sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = run_benchmark(SWEEP_SUITE, methods=[IFOREST], out=tmp_path)
+    assert (again.n_computed, again.n_resumed) == (0, 2)
+    # an option the caller sets is not swept
+    fixed = run_benchmark(
+        SWEEP_SUITE, methods=[IFOREST], out=tmp_path, protocol_kwargs={"contamination": 0.1}
+    )
+    assert fixed.sweep == {} and len(fixed.rows) == 1
+    assert (fixed.n_computed, fixed.n_resumed) == (0, 1)  # the same cell as the swept one
+    assert fixed.rows[0]["auroc"] == result.rows[1]["auroc"]
 
 
 # ---------------------------------------------------------------- resolution
@@ -283,14 +381,16 @@ def test_cli_end_to_end(tmp_path, capsys):
             "AutoEncoder", "--seeds", "0", "--out", str(out)]  # fmt: skip
     assert main(argv) == 0
     captured = capsys.readouterr()
-    assert "| dataset | pyod.IForest | AutoEncoder |" in captured.out
-    assert "| wine |" in captured.out and "quick.png" in captured.out
+    assert "| dataset | contamination | pyod.IForest | AutoEncoder |" in captured.out
+    assert "| wine | 0.05 |" in captured.out and "| wine | 0.2 |" in captured.out
+    assert "quick.png" in captured.out
     assert {p.name for p in out.iterdir()} == {"quick.csv", "quick.md", "quick.png"}
     assert (out / "quick.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rows = _read_csv(out / "quick.csv")
-    assert [(r["method"], r["error"]) for r in rows] == [("pyod.IForest", ""), ("AutoEncoder", "")]
+    cells = [("pyod.IForest", ""), ("AutoEncoder", "")] * 2  # at 5%, then at 20%
+    assert [(r["method"], r["error"]) for r in rows] == cells
     assert main(argv + ["--quiet"]) == 0  # resumed: nothing recomputed
-    assert capsys.readouterr().out == "" and len(_read_csv(out / "quick.csv")) == 2
+    assert capsys.readouterr().out == "" and len(_read_csv(out / "quick.csv")) == 4
 
 
 def test_cli_list(capsys, monkeypatch, tmp_path):

@@ -87,10 +87,10 @@ def _read_csv(path):
 
 
 def _cells(rows):
-    """``{(dataset, method, seed): numbers}`` without the timing columns."""
+    """``{(dataset, method, seed, config): numbers}`` without the timing columns."""
     cells = {}
     for row in rows:
-        key = (row["dataset"], row["method"], row["seed"])
+        key = (row["dataset"], row["method"], row["seed"], row["config"])
         assert key not in cells, f"cell {key} recorded twice"
         cells[key] = {c: row[c] for c in CSV_COLUMNS if c not in TIMING_COLUMNS}
     return cells

@@ -1,6 +1,7 @@
 """Loaders and generators of skrobustad.datasets (local files only, no network)."""
 
 import io
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,8 @@ import pytest
 from skrobustad.datasets import (
     ADBENCH_URL,
     _adbench,
+    adbench_short_name,
+    find_adbench,
     get_data_home,
     list_adbench,
     load_adbench,
@@ -16,7 +19,11 @@ from skrobustad.datasets import (
     load_digits_anomaly,
     load_embedded,
     load_wine_anomaly,
+    make_contaminated_sample,
     make_contaminated_split,
+    make_contamination_levels,
+    make_labeled_anomaly_split,
+    make_polluted_split,
     mask_labels,
 )
 
@@ -48,6 +55,9 @@ def test_data_home_precedence(tmp_path, monkeypatch):
     monkeypatch.delenv("SKROBUSTAD_DATA_HOME")
     assert get_data_home() == Path("~/skrobustad_data").expanduser()
     assert not (tmp_path / "arg").exists()  # reading never creates folders
+    assert get_data_home(tmp_path, return_origin=True) == (tmp_path, "the data_home argument")
+    monkeypatch.setenv("SKROBUSTAD_DATA_HOME", str(tmp_path / "env"))
+    assert get_data_home(return_origin=True)[1] == "$SKROBUSTAD_DATA_HOME"
 
 
 # -------------------------------------------------------------------- ADBench
@@ -57,6 +67,21 @@ def test_list_adbench(fake_home, tmp_path):
     assert list_adbench(tmp_path / "missing") == []
     with pytest.raises(ValueError, match="Unknown ADBench collection"):
         list_adbench(fake_home, collection="Tabular")
+    where = r"looked for <collection>/\*\.npz files in .*missing"
+    with pytest.raises(FileNotFoundError, match=where):
+        list_adbench(tmp_path / "missing", require=True)
+    assert list_adbench(fake_home, require=True)
+
+
+def test_find_adbench_and_short_names(fake_home, tmp_path):
+    cardio = fake_home / "adbench" / "Classical" / "6_cardio.npz"
+    assert find_adbench("cardio", fake_home) == cardio
+    assert find_adbench("Classical/6_cardio", fake_home) == cardio
+    assert adbench_short_name("18_Ionosphere") == "ionosphere"
+    with pytest.raises(ValueError, match="Unknown ADBench dataset 'iris'.*6_cardio"):
+        find_adbench("iris", fake_home)
+    with pytest.raises(FileNotFoundError, match="No ADBench data found"):
+        find_adbench("cardio", tmp_path / "missing")
 
 
 @pytest.mark.parametrize("name", ["6_cardio", "cardio", "CARDIO", "Classical/cardio"])
@@ -290,6 +315,96 @@ def test_contaminated_split_accepts_lists():
     y = [0] * 16 + [1] * 4
     X_train, X_test, y_train, y_test = make_contaminated_split(X, y, test_size=0.25, random_state=0)
     assert len(X_train) == 15 and len(X_test) == 5 and int(y_test.sum()) == 1
+
+
+def test_contaminated_sample(cancer):
+    X, y = cancer
+    X_s, y_s = make_contaminated_sample(X, y, random_state=0)
+    np.testing.assert_array_equal(X_s, X)  # nothing asked: the dataset as it is
+    X_s, y_s = make_contaminated_sample(X, y, contamination=0.5, max_samples=300, random_state=0)
+    n_anomalies = round(300 * 212 / 569)  # the stratified cap, then every anomaly kept
+    assert int(y_s.sum()) == n_anomalies and len(y_s) == 2 * n_anomalies
+    rows = {tuple(row): label for row, label in zip(X, y)}
+    assert all(rows[tuple(row)] == label for row, label in zip(X_s, y_s))
+
+
+@pytest.mark.parametrize(
+    "loader, levels, n_train, n_anomalies",
+    [
+        (load_breast_cancer_anomaly, (0.05, 0.2), 260, [13, 52]),
+        (load_wine_anomaly, (0.2, 0.05), 80, [16, 4]),  # in the order given
+        (load_digits_anomaly, (0.0, 0.05, 0.2), 120, [0, 6, 24]),
+        (load_wine_anomaly, (0.1,), 90, [9]),
+    ],
+)
+def test_contamination_levels(loader, levels, n_train, n_anomalies):
+    X, y = loader(contamination=None, return_X_y=True)
+    X_test, y_test, train = make_contamination_levels(X, y, levels=levels, random_state=0)
+    assert [len(y_tr) for _, y_tr in train] == [n_train] * len(levels)
+    assert [int(y_tr.sum()) for _, y_tr in train] == n_anomalies  # exact levels
+    assert [y_tr.mean() for _, y_tr in train] == pytest.approx(levels)
+    # 30% of each class in the test part, never in a training part
+    assert int(y_test.sum()) == round(0.3 * y.sum())
+    assert len(y_test) - int(y_test.sum()) == round(0.3 * (len(y) - y.sum()))
+    test_rows = {tuple(row) for row in X_test}
+    for X_tr, y_tr in train:
+        assert not test_rows & {tuple(row) for row in X_tr}
+        rows = {tuple(row): label for row, label in zip(X, y)}
+        assert all(rows[tuple(row)] == label for row, label in zip(X_tr, y_tr))
+    # nested: the higher level keeps the lower one's anomalies
+    by_level = sorted(zip(levels, train), key=lambda item: item[0])
+    for (_, (X_low, y_low)), (_, (X_high, y_high)) in itertools.pairwise(by_level):
+        assert {tuple(r) for r in X_low[y_low == 1]} <= {tuple(r) for r in X_high[y_high == 1]}
+
+
+def test_contamination_levels_fixed_test_part_and_errors():
+    X, y = load_wine_anomaly(contamination=None, return_X_y=True)
+    a = make_contamination_levels(X, y, levels=(0.05, 0.2), random_state=3)
+    b = make_contamination_levels(X, y, levels=(0.05, 0.2), random_state=3)
+    c = make_contamination_levels(X, y, levels=(0.05,), random_state=3)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[0], c[0])  # the test part ignores the levels
+    np.testing.assert_array_equal(a[2][1][0], b[2][1][0])
+    capped = make_contamination_levels(X, y, levels=(0.05, 0.2), max_train_samples=50)
+    assert [len(y_tr) for _, y_tr in capped[2]] == [40, 40]
+    impossible = "levels .* are impossible here: .*83 normal .*41 anomalies"
+    with pytest.raises(ValueError, match=impossible):
+        make_contamination_levels(X, y, levels=(0.05, 0.99), random_state=0)
+    with pytest.raises(ValueError, match="levels must be contaminations in"):
+        make_contamination_levels(X, y, levels=(1.0,))
+
+
+def test_labeled_anomaly_split(cancer):
+    X, y = cancer
+    X_train, X_test, y_train, y_test = make_labeled_anomaly_split(X, y, random_state=0)
+    assert int((y_train == 0).sum()) == round(0.6 * 357) == 214
+    assert int(y_train.sum()) == round(0.05 / 0.95 * 214) == 11  # 5% of the training part
+    assert len(y_train) + len(y_test) == len(y) and int(y_test.sum()) == 212 - 11
+    rows = {tuple(row) for row in X_train}
+    assert not rows & {tuple(row) for row in X_test}
+    # few anomalies: at most 60% of them in training, and one left for the test
+    few = np.r_[np.zeros(100, dtype=int), np.ones(3, dtype=int)]
+    _, _, y_train, y_test = make_labeled_anomaly_split(np.c_[np.arange(103.0)], few)
+    assert int(y_train.sum()) == 1 and int(y_test.sum()) == 2
+
+
+def test_polluted_split():
+    X, classes = load_embedded("digits-classes", return_X_y=True)
+    X_train, X_test, y_train, y_test, y_partial = make_polluted_split(
+        X, classes, normal_class=3, anomaly_classes=(4, 5, 6), pollution=0.05, random_state=0
+    )
+    n_normal = round(0.6 * np.sum(classes == 3))
+    assert int((y_partial == 1).sum()) == 15 and int(y_train.sum()) == 15 + round(0.05 * n_normal)
+    assert np.all(y_train[y_partial == 1] == 1)  # labeled anomalies are anomalies
+    assert int(((y_train == 1) & (y_partial == 0)).sum()) == round(0.05 * n_normal)  # mislabeled
+    assert len(X_train) == len(y_train) and len(X_test) == len(y_test)
+    assert 0 < y_test.mean() < 1  # unseen anomaly classes are in the test part
+    with pytest.raises(ValueError, match="class labels containing 3"):
+        make_polluted_split(X, classes == 1, normal_class=3, anomaly_classes=(4,))
+    with pytest.raises(ValueError, match="fewer than the 200 labeled"):
+        make_polluted_split(
+            X, classes, normal_class=3, anomaly_classes=(4,), n_labeled_per_class=200
+        )
 
 
 def test_mask_labels_counts_and_fractions():

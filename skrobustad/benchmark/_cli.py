@@ -9,8 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..datasets import EMBEDDED_DATASETS, list_adbench
-from ..datasets._base import _data_home_with_origin
+from ..datasets import EMBEDDED_DATASETS, get_data_home, list_adbench
 from ._registry import get_method, get_suite, list_methods, list_protocols, list_suites
 from ._runner import run_benchmark
 
@@ -160,15 +159,18 @@ def _list(args, out):
     out.write("Suites:\n")
     for name in list_suites():
         suite = get_suite(name)
+        sweep = "".join(
+            f"; {key} in {', '.join(map(str, values))}" for key, values in suite.sweep.items()
+        )
         out.write(
-            f"  {name:<16} protocol {suite.protocol}; seeds {list(suite.seeds)}; datasets: "
-            f"{_describe_datasets(suite, args.data_home)}\n"
+            f"  {name:<16} protocol {suite.protocol}{sweep}; seeds {list(suite.seeds)}; "
+            f"datasets: {_describe_datasets(suite, args.data_home)}\n"
             f"  {'':<16} methods: {', '.join(suite.methods)}\n"
         )
         if suite.description:
             out.write(f"  {'':<16} {suite.description}\n")
     out.write(f"\nProtocols: {', '.join(list_protocols())}\n")
-    home, origin = _data_home_with_origin(args.data_home)
+    home, origin = get_data_home(args.data_home, return_origin=True)
     out.write("\nDatasets:\n")
     out.write(f"  embedded: {', '.join(f'embedded:{k}' for k in EMBEDDED_DATASETS)}\n")
     found = list_adbench(args.data_home)

@@ -1,16 +1,17 @@
 """Registries of benchmark methods, protocols and suites.
 
-Each method issue registers its estimator and its suite here, from a module
-of its own under ``skrobustad/benchmark/_methods_*.py`` / ``_suites_*.py``,
-so the runner never needs editing to learn a new method.
+Each method issue registers its estimators, protocols and suites here, from
+a module of its own, ``skrobustad/benchmark/_suite_<name>.py`` (imported by
+the package on first use), so the runner never needs editing to learn a new
+method.
 
 - A **method** is a named factory ``make(random_state) -> estimator`` plus how
   to read its anomaly scores (scikit-learn's ``score_samples`` negated, or
   PyOD's ``decision_function``) and whether it takes labels.
 - A **protocol** turns one dataset ``(X, y)`` and a seed into one
   :class:`Split`: training data with partial labels, test data with labels.
-- A **suite** names a protocol (with its keyword arguments), datasets,
-  methods and seeds.
+- A **suite** names a protocol (with its keyword arguments, and the options
+  it sweeps across cells), datasets, methods and seeds.
 """
 
 from dataclasses import dataclass, field
@@ -93,6 +94,17 @@ class Suite:
     description : str, default=""
     reference : dict, default={}
         Published numbers, ``{(dataset, method): value}``, shown beside ours.
+    sweep : dict, default={}
+        Protocol options varied across cells, ``{option: values}``: every
+        (dataset, seed) is split once per combination of values, and the
+        report plots the metric against the (single) swept option, e.g.
+        ``{"contamination": (0.05, 0.2)}``. An option the caller sets
+        (``protocol_kwargs`` of :func:`run_benchmark`, ``--set``) is not
+        swept.
+    dataset_kwargs : dict, default={}
+        Keyword arguments of the embedded loaders (e.g.
+        ``{"contamination": None}``: every anomaly of the task, for
+        protocols that draw their own); ADBench files are read as they are.
     """
 
     name: str
@@ -104,6 +116,8 @@ class Suite:
     scale: object = "standard"
     description: str = ""
     reference: dict = field(default_factory=dict)
+    sweep: dict = field(default_factory=dict)
+    dataset_kwargs: dict = field(default_factory=dict)
 
 
 def _register(table, key, value, kind, replace):

@@ -1,14 +1,22 @@
-"""Reports of a benchmark run: markdown tables and a plot."""
+"""Reports of a benchmark run: markdown tables and a plot.
 
+The runner imports this module, never the reverse: a report reads result
+rows (plain dicts with the columns of ``_runner.CSV_COLUMNS``) and a
+:class:`~skrobustad.benchmark.BenchmarkResult`'s attributes only.
+"""
+
+import itertools
+import json
 import math
+import os
+import platform
 from pathlib import Path
 
 import numpy as np
 import torch
 from scipy.stats import rankdata
 
-from ..datasets._adbench import _short_name
-from ._runner import machine_description
+from ..datasets import adbench_short_name
 
 _METRICS = {"auroc": "AUROC", "average_precision": "Average precision"}
 _SHORT = {"auroc": "AUROC", "average_precision": "AP"}
@@ -19,7 +27,52 @@ def _display(dataset):
 
 
 def _key(dataset):
-    return _short_name(dataset.removeprefix("embedded:"))
+    return adbench_short_name(dataset.removeprefix("embedded:"))
+
+
+def machine_description():
+    """One line naming the machine a run is measured on."""
+    return (
+        f"{platform.platform()}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPU cores, torch {torch.__version__}"
+        f"{', CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else ''}"
+    )
+
+
+def _tuples(value):
+    """JSON lists as tuples (hashable), recursively."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def row_options(row):
+    """The protocol options of a result row, read from its ``config`` column."""
+    try:
+        options = json.loads(row["config"])["options"]
+    except (KeyError, TypeError, ValueError):
+        return {}
+    return {k: _tuples(v) for k, v in options.items()}
+
+
+def _format_value(value):
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _grouped(rows, datasets, sweep):
+    """Rows keyed by group, and the groups: ``(dataset, point)`` with a sweep.
+
+    Without a sweep the groups are the datasets and the rows are returned as
+    they are; with one, each row's ``dataset`` becomes ``(dataset, point)``,
+    ``point`` the tuple of its values of the swept options.
+    """
+    if not sweep:
+        return rows, list(datasets)
+    keys = tuple(sweep)
+    points = list(itertools.product(*sweep.values()))
+    grouped = []
+    for row in rows:
+        options = row_options(row)
+        grouped.append(dict(row, dataset=(row["dataset"], tuple(options.get(k) for k in keys))))
+    return grouped, [(d, p) for d in datasets for p in points]
 
 
 def summarize(rows, metric="auroc"):
@@ -82,7 +135,7 @@ def _row(cells):
     return "| " + " | ".join(cells) + " |"
 
 
-def markdown_table(rows, *, datasets, methods, metric="auroc", reference=None):
+def markdown_table(rows, *, datasets, methods, metric="auroc", reference=None, sweep=None):
     """Markdown table of ``metric`` (mean ± std over seeds) per dataset and method.
 
     The best mean of each dataset is in bold. Two closing rows give each
@@ -90,28 +143,37 @@ def markdown_table(rows, *, datasets, methods, metric="auroc", reference=None):
     (``{(dataset, method): value}``, the papers' numbers) add a
     ``"<method> (paper)"`` column beside each method that has some.
 
+    ``sweep`` (``{option: values}``, see :class:`~skrobustad.benchmark.Suite`)
+    gives each dataset one line per combination of the swept values (read
+    from the rows' ``config``), in a column per option, and one mean line per
+    combination; the mean rank is over every line.
+
     Returns
     -------
     table : str
     """
     reference = reference or {}
+    sweep = dict(sweep or {})
+    rows, groups = _grouped(rows, datasets, sweep)
     summary = summarize(rows, metric)
     with_reference = {
         m for m in methods if any(_reference_value(reference, d, m) is not None for d in datasets)
     }
-    header = ["dataset"]
+    header = ["dataset", *sweep]
     for method in methods:
         header.append(method)
         if method in with_reference:
             header.append(f"{method} (paper)")
-    lines = [_row(header), _row(["---"] + ["---:"] * (len(header) - 1))]
-    for dataset in datasets:
-        means = [summary[(dataset, m)][0] for m in methods if (dataset, m) in summary]
+    n_labels = 1 + len(sweep)
+    lines = [_row(header), _row(["---"] * n_labels + ["---:"] * (len(header) - n_labels))]
+    for group in groups:
+        dataset, point = group if sweep else (group, ())
+        means = [summary[(group, m)][0] for m in methods if (group, m) in summary]
         best = max(means) if means else None
-        cells = [_display(dataset)]
+        cells = [_display(dataset), *map(_format_value, point)]
         for method in methods:
-            if (dataset, method) in summary:
-                mean, std, n = summary[(dataset, method)]
+            if (group, method) in summary:
+                mean, std, n = summary[(group, method)]
                 text = f"{mean:.3f} ± {std:.3f}" if n > 1 else f"{mean:.3f}"
                 cells.append(f"**{text}**" if mean == best else text)
             else:
@@ -119,16 +181,25 @@ def markdown_table(rows, *, datasets, methods, metric="auroc", reference=None):
             if method in with_reference:
                 cells.append(_format_reference(_reference_value(reference, dataset, method)))
         lines.append(_row(cells))
-    ranks = mean_ranks(summary, datasets, methods)
-    mean_cells, rank_cells = [f"mean {_SHORT.get(metric, metric)}"], ["mean rank"]
+    ranks = mean_ranks(summary, groups, methods)
+    points = list(itertools.product(*sweep.values())) if sweep else [None]
+    for point in points:
+        mine = groups if point is None else [g for g in groups if g[1] == point]
+        mean_cells = [f"mean {_SHORT.get(metric, metric)}"]
+        mean_cells += [] if point is None else list(map(_format_value, point))
+        for method in methods:
+            values = [summary[(g, method)][0] for g in mine if (g, method) in summary]
+            mean_cells.append(f"{np.mean(values):.3f}" if values else "—")
+            if method in with_reference:
+                mean_cells.append("")
+        lines.append(_row(mean_cells))
+    rank_cells = ["mean rank"] + ["all"] * len(sweep)
     for method in methods:
-        values = [summary[(d, method)][0] for d in datasets if (d, method) in summary]
-        mean_cells.append(f"{np.mean(values):.3f}" if values else "—")
-        rank_cells.append(f"{ranks[method]:.2f}" if values else "—")
+        has = any((g, method) in summary for g in groups)
+        rank_cells.append(f"{ranks[method]:.2f}" if has else "—")
         if method in with_reference:
-            mean_cells.append("")
             rank_cells.append("")
-    lines += [_row(mean_cells), _row(rank_cells)]
+    lines.append(_row(rank_cells))
     return "\n".join(lines)
 
 
@@ -170,7 +241,14 @@ def markdown_report(result):
     suite = result.suite
     options = ", ".join(f"{k}={v}" for k, v in sorted(result.config.items())) or "defaults"
     scale = {"standard": "standardised", "minmax": "min-max scaled"}.get(suite.scale)
-    n_cells = len(result.datasets) * len(result.methods) * len(result.seeds)
+    sweep = getattr(result, "sweep", {}) or {}
+    n_points = math.prod(len(v) for v in sweep.values())
+    n_cells = len(result.datasets) * n_points * len(result.methods) * len(result.seeds)
+    swept = "".join(
+        f"; swept: {k} = {', '.join(map(_format_value, v))}" for k, v in sweep.items()
+    )
+    grid = f"{len(result.datasets)} datasets x "
+    grid += "".join(f"{len(v)} {k} values x " for k, v in sweep.items())
     scaling = f"{scale} on each training part" if scale else "not scaled"
     threads = (
         f"{result.n_threads} torch thread{'s' if result.n_threads != 1 else ''} per cell"
@@ -186,11 +264,11 @@ def markdown_report(result):
         suite.description.strip(),
         "",
         (
-            f"- Protocol `{suite.protocol}` ({options}); features {scaling}; "
+            f"- Protocol `{suite.protocol}` ({options}{swept}); features {scaling}; "
             f"seeds {', '.join(map(str, result.seeds))}."
         ),
         (
-            f"- {len(result.datasets)} datasets x {len(result.methods)} methods x "
+            f"- {grid}{len(result.methods)} methods x "
             f"{len(result.seeds)} seeds = {n_cells} cells: {result.n_computed} computed in "
             f"this run ({result.wall_seconds:.0f} s wall), {result.n_resumed} resumed from "
             "the results file."
@@ -212,6 +290,7 @@ def markdown_report(result):
                 methods=result.methods,
                 metric=metric,
                 reference=suite.reference if metric == "auroc" else None,
+                sweep=sweep,
             ),
         ]
     lines += [
@@ -222,15 +301,50 @@ def markdown_report(result):
     ]
     if result.errors:
         lines += ["", f"### Failed cells ({len(result.errors)})", ""]
-        lines += [
-            f"- {_display(r['dataset'])} / {r['method']} / seed {r['seed']}: {r['error']}"
-            for r in result.errors
-        ]
+        for r in result.errors:
+            options = row_options(r)
+            where = "".join(f" / {k}={_format_value(options.get(k))}" for k in sweep)
+            lines.append(
+                f"- {_display(r['dataset'])}{where} / {r['method']} / seed {r['seed']}: "
+                f"{r['error']}"
+            )
     return "\n".join(lines) + "\n"
 
 
+def _figure(width, height):
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
+        raise ImportError("Plotting needs matplotlib: pip install matplotlib.") from exc
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def _numeric_sweep(sweep):
+    """The swept option, when one option is swept over numbers."""
+    if len(sweep) != 1:
+        return None
+    (key, values), = sweep.items()
+    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    return key if ok and len(values) > 1 else None
+
+
 def plot_results(result, path):
-    """Save a PNG: per-dataset AUROC of every method, and the mean ranks.
+    """Save a PNG of a run's AUROC.
+
+    With one numeric option swept (e.g. the training contamination): AUROC
+    against that option, one line per method, a panel per dataset and one
+    for the mean over datasets. Otherwise: per-dataset AUROC of every method
+    (a dataset per sweep combination) and the mean ranks.
 
     Parameters
     ----------
@@ -241,18 +355,74 @@ def plot_results(result, path):
     -------
     path : pathlib.Path
     """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
-        raise ImportError("Plotting needs matplotlib: pip install matplotlib.") from exc
+    sweep = getattr(result, "sweep", {}) or {}
+    key = _numeric_sweep(sweep)
+    if key is not None:
+        return _plot_sweep(result, path, key, sweep[key])
+    return _plot_datasets(result, path, sweep)
 
+
+def _plot_sweep(result, path, key, values):
     datasets, methods = result.datasets, result.methods
-    summary = summarize(result.rows, "auroc")
+    rows, _ = _grouped(result.rows, datasets, {key: values})
+    summary = summarize(rows, "auroc")
+    panels = [*datasets, None]  # None: mean over datasets
+    n_cols = min(len(panels), 4)
+    n_rows = -(-len(panels) // n_cols)
+    fig = _figure(3.4 * n_cols + 2.6, 3.0 * n_rows)
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, sharex=True, squeeze=False)).ravel()
+    markers = "osD^vP*Xhp<>"
+    families = {}
+    for r in result.rows:
+        families.setdefault(r["method"], r.get("family", ""))
+    xs = np.asarray(values, dtype=float)
+    for ax, dataset in zip(axes, panels):
+        for i, method in enumerate(methods):
+            style = dict(
+                color=f"C{i % 10}",
+                marker=markers[i % len(markers)],
+                ls="--" if families.get(method) == "pyod" else "-",
+                label=method,
+            )
+            if dataset is None:
+                ys = [
+                    np.mean(vals) if len(vals := [
+                        summary[((d, (v,)), method)][0]
+                        for d in datasets if ((d, (v,)), method) in summary
+                    ]) == len(datasets) else np.nan
+                    for v in values
+                ]  # fmt: skip
+            else:
+                ys = [summary.get(((dataset, (v,)), method), (np.nan,))[0] for v in values]
+            ax.plot(xs, ys, **style)
+        ax.set_title("mean over datasets" if dataset is None else _display(dataset))
+        ax.set_xticks(xs, [_format_value(v) for v in values])
+        ax.set_xlabel(f"training {key}")
+        ax.grid(alpha=0.3)
+    for ax in axes[: len(panels)][::n_cols]:
+        ax.set_ylabel("test AUROC (mean over seeds)")
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right center", fontsize="small")
+    fig.suptitle(f"suite {result.suite.name}: AUROC against the training {key}")
+    return _save(fig, path)
+
+
+def _plot_datasets(result, path, sweep):
+    methods = result.methods
+    rows, datasets = _grouped(result.rows, result.datasets, sweep)
+
+    def label(group):
+        if not sweep:
+            return _display(group)
+        dataset, point = group
+        return f"{_display(dataset)} ({', '.join(map(_format_value, point))})"
+
+    summary = summarize(rows, "auroc")
     ranks = mean_ranks(summary, datasets, methods)
     width = max(8.0, 0.55 * len(datasets) + 5.0)
-    fig = Figure(figsize=(width, 4.8), layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = _figure(width, 4.8)
     left, right = fig.subplots(1, 2, width_ratios=[3, 1])
     markers = "osD^vP*Xhp<>"
     colors = [f"C{i % 10}" for i in range(len(methods))]
@@ -261,7 +431,7 @@ def plot_results(result, path):
         for j, dataset in enumerate(datasets):
             seeds = [
                 r["auroc"]
-                for r in result.rows
+                for r in rows
                 if r["dataset"] == dataset and r["method"] == method and not r["error"]
             ]
             left.scatter(
@@ -270,7 +440,7 @@ def plot_results(result, path):
         xs = [j + offsets[i] for j, d in enumerate(datasets) if (d, method) in summary]
         ys = [summary[(d, method)][0] for d in datasets if (d, method) in summary]
         left.scatter(xs, ys, s=36, color=colors[i], marker=markers[i % len(markers)], label=method)
-    left.set_xticks(range(len(datasets)), [_display(d) for d in datasets], rotation=45, ha="right")
+    left.set_xticks(range(len(datasets)), [label(d) for d in datasets], rotation=45, ha="right")
     left.set_ylabel("test AUROC (mean over seeds; faint: each seed)")
     left.axhline(0.5, color="grey", lw=0.8, ls=":")
     left.set_xlim(-0.5, len(datasets) - 0.5)
@@ -286,7 +456,4 @@ def plot_results(result, path):
     right.invert_yaxis()
     right.set_xlabel("mean rank (1 = best)")
     right.set_title("mean rank")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    return path
+    return _save(fig, path)

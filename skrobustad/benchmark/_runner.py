@@ -1,12 +1,15 @@
 """The benchmark runner: every (dataset, method, seed) cell of a suite.
 
 A run resolves the suite's datasets, methods and seeds, builds one split per
-(dataset, seed) with the suite's protocol (standardised on its training part
-when ``Suite.scale`` asks), and fits and scores every method on it. Cells run
+(dataset, seed) and per combination of the options the suite sweeps
+(``Suite.sweep``, e.g. the training contamination) with the suite's protocol
+(standardised on its training part when ``Suite.scale`` asks), and fits and
+scores every method on it. Cells run
 through :class:`joblib.Parallel` with the active backend, so
 ``joblib.parallel_config(backend="dask")`` spreads a run over a cluster.
-Each finished cell is appended to ``<out>/<suite>.csv`` at once; a later run
-with the same ``out`` skips the cells already there (resume). An interrupt
+Each finished cell is appended to ``<out>/<suite>.csv`` at once (its
+``config`` column holds the cell's protocol options); a later run with the
+same ``out`` skips the cells already there (resume). An interrupt
 (Ctrl-C) stops the run with :class:`KeyboardInterrupt`; the cell it lands in
 is not recorded, finished or failed, so resuming computes it afresh.
 """
@@ -18,8 +21,6 @@ import io
 import itertools
 import json
 import numbers
-import os
-import platform
 import random
 import signal
 import sys
@@ -39,9 +40,16 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from .._engine import seeded
-from ..datasets import EMBEDDED_DATASETS, load_adbench, load_embedded
-from ..datasets._adbench import _adbench_root, _resolve, _short_name
+from ..datasets import (
+    EMBEDDED_DATASETS,
+    adbench_short_name,
+    find_adbench,
+    get_data_home,
+    load_adbench,
+    load_embedded,
+)
 from ._registry import Method, Split, Suite, get_method, get_protocol, get_suite, list_methods
+from ._report import _tuples, markdown_report, plot_results
 
 #: Columns of the results CSV, one row per (dataset, method, seed) cell.
 CSV_COLUMNS = (
@@ -87,10 +95,10 @@ _INT_COLUMNS = (
 
 # --------------------------------------------------------------- resolution
 def _display_key(name):
-    return _short_name(name.removeprefix("embedded:"))
+    return adbench_short_name(name.removeprefix("embedded:"))
 
 
-def load_dataset(name, data_home=None):
+def load_dataset(name, data_home=None, **kwargs):
     """``(X, y)`` of a benchmark dataset name.
 
     Parameters
@@ -100,6 +108,9 @@ def load_dataset(name, data_home=None):
         (``digits``, ``breast_cancer``, ``wine``), an ADBench name otherwise.
     data_home : str or path-like, default=None
         See :func:`skrobustad.datasets.get_data_home`.
+    **kwargs
+        Options of the embedded task's loader (e.g. ``contamination=None``
+        for every anomaly); ignored for ADBench files, read as they are.
 
     Returns
     -------
@@ -107,7 +118,7 @@ def load_dataset(name, data_home=None):
     y : ndarray of shape (n_samples,), 1 = anomaly
     """
     if name.startswith("embedded:"):
-        return load_embedded(name, return_X_y=True)
+        return load_embedded(name, return_X_y=True, **kwargs)
     return load_adbench(name, data_home=data_home, return_X_y=True)
 
 
@@ -132,10 +143,11 @@ def _resolve_dataset(name, suite, suite_datasets, data_home):
         if name.removeprefix("embedded:") in EMBEDDED_DATASETS:
             return name
         raise ValueError(f"Unknown embedded dataset {name!r}; available: {embedded}.")
-    root, origin = _adbench_root(data_home)
     try:
-        path = _resolve(name, root, origin, None)
+        path = find_adbench(name, data_home)
     except FileNotFoundError:
+        home, origin = get_data_home(data_home, return_origin=True)
+        root = home / "adbench"
         raise ValueError(
             f"Unknown dataset {name!r}: it is not in suite {suite.name!r} "
             f"({', '.join(suite_datasets) or 'no datasets found'}) nor embedded "
@@ -589,7 +601,7 @@ class BenchmarkResult:
     datasets, methods : tuple of str
     seeds : tuple of int
     config : dict
-        Protocol options the run used.
+        Protocol options the run used (but the swept ones).
     rows : list of dict
         One row per requested cell (columns :data:`CSV_COLUMNS`), including
         cells resumed from an earlier run and failed cells (``error`` set).
@@ -600,6 +612,10 @@ class BenchmarkResult:
         Torch threads per cell (None: the process settings).
     paths : dict
         ``{"csv", "markdown", "plot"}`` paths written (empty without ``out``).
+    sweep : dict
+        The options varied across cells, ``{option: values}`` (see
+        :class:`Suite`); empty when none is. A row's own values are in its
+        ``config`` column, ``json.loads(row["config"])["options"]``.
     """
 
     suite: Suite
@@ -613,6 +629,7 @@ class BenchmarkResult:
     wall_seconds: float
     n_threads: object = None
     paths: dict = field(default_factory=dict)
+    sweep: dict = field(default_factory=dict)
 
     @property
     def errors(self):
@@ -621,8 +638,6 @@ class BenchmarkResult:
 
     def to_markdown(self):
         """The markdown report (tables of AUROC, AP and time)."""
-        from ._report import markdown_report
-
         return markdown_report(self)
 
     def to_frame(self):
@@ -636,37 +651,55 @@ class BenchmarkResult:
         return pd.DataFrame(self.rows, columns=list(CSV_COLUMNS))
 
 
-def machine_description():
-    """One line naming the machine a run is measured on."""
-    return (
-        f"{platform.platform()}, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPU cores, torch {torch.__version__}"
-        f"{', CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else ''}"
-    )
-
-
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _config_key(config, scale):
-    return json.dumps({"options": config, "scale": scale}, sort_keys=True, default=str)
+def _config_key(config, scale, dataset_kwargs=None):
+    key = {"options": config, "scale": scale}
+    if dataset_kwargs:
+        key["data"] = dataset_kwargs
+    return json.dumps(key, sort_keys=True, default=str)
+
+
+def _plain(value):
+    """``value`` as it reads back from JSON, lists as tuples (hashable)."""
+    value = json.loads(json.dumps(value, default=str))
+    return _tuples(value)
+
+
+def _sweep_points(suite, fixed):
+    """``(sweep, points)``: the swept options not fixed by the caller, and
+    every combination of their values (one empty point without a sweep)."""
+    sweep = {k: tuple(_plain(v) for v in values) for k, values in suite.sweep.items()
+             if k not in fixed}  # fmt: skip
+    points = [dict(zip(sweep, combo)) for combo in itertools.product(*sweep.values())]
+    return sweep, points
 
 
 def _iter_cells(
-    context, suite, protocol, config, datasets, methods, seeds, data_home, todo, n_threads
+    contexts, suite, protocol, configs, datasets, methods, seeds, data_home, todo, n_threads
 ):
-    """Delayed cells, built lazily: one dataset and one split in memory at a time."""
+    """Delayed cells, built lazily: one dataset and one split in memory at a time.
+
+    ``contexts`` and ``configs``: one per sweep point (the protocol options
+    of its cells).
+    """
     for dataset in datasets:
-        if not any((dataset, m.name, s) in todo for s in seeds for m in methods):
+        if not any(
+            (dataset, m.name, s, c["config"]) in todo
+            for s in seeds for m in methods for c in contexts
+        ):  # fmt: skip
             continue
         try:
-            X, y = load_dataset(dataset, data_home)
+            X, y = load_dataset(dataset, data_home, **suite.dataset_kwargs)
         except Exception as exc:
             X = y = None
             load_error = f"loading {dataset}: {_error_text(exc)}"
-        for seed in seeds:
-            pending = [m for m in methods if (dataset, m.name, seed) in todo]
+        for context, config, seed in (
+            (c, k, s) for c, k in zip(contexts, configs) for s in seeds
+        ):  # fmt: skip
+            pending = [m for m in methods if (dataset, m.name, seed, context["config"]) in todo]
             if not pending:
                 continue
             if X is None:
@@ -782,10 +815,11 @@ def run_benchmark(
     --------
     >>> from skrobustad.benchmark import run_benchmark
     >>> result = run_benchmark("quick", datasets=["wine"], methods=["IForest"], seeds=[0])
-    >>> row = result.rows[0]
-    >>> row["dataset"], row["method"], row["n_train"], row["n_test"]
-    ('embedded:wine', 'pyod.IForest', 92, 40)
-    >>> 0.5 < row["auroc"] <= 1.0
+    >>> result.sweep
+    {'contamination': (0.05, 0.2)}
+    >>> [(r["n_train"], r["train_contamination"], r["n_test"]) for r in result.rows]
+    [(80, 0.05, 54), (80, 0.2, 54)]
+    >>> all(0.5 < row["auroc"] <= 1.0 for row in result.rows)
     True
     """
     start = time.perf_counter()
@@ -793,18 +827,24 @@ def run_benchmark(
         suite = get_suite(suite)
     protocol = get_protocol(suite.protocol)
     config = {**suite.protocol_kwargs, **(protocol_kwargs or {})}
-    _check_protocol_kwargs(suite.protocol, protocol, config)
+    sweep, points = _sweep_points(suite, protocol_kwargs or {})
+    _check_protocol_kwargs(suite.protocol, protocol, {**config, **sweep})
     method_objects = resolve_methods(suite.methods if methods is None else methods)
     dataset_names = resolve_datasets(suite, datasets, data_home)
     seeds = tuple(int(s) for s in (suite.seeds if seeds is None else seeds))
     if not (method_objects and dataset_names and seeds):
         raise ValueError("Nothing to run: no datasets, methods or seeds selected.")
 
-    context = {
-        "suite": suite.name,
-        "protocol": suite.protocol,
-        "config": _config_key(config, suite.scale),
-    }
+    configs = [{**config, **point} for point in points]
+    contexts = [
+        {
+            "suite": suite.name,
+            "protocol": suite.protocol,
+            "config": _config_key(options, suite.scale, suite.dataset_kwargs),
+        }
+        for options in configs
+    ]
+    keys = [c["config"] for c in contexts]
     if n_jobs is not None and (not _is_int(n_jobs) or n_jobs == 0):
         raise ValueError(
             f"n_jobs must be a non-zero integer (-1: as many cells as CPUs) or None, got "
@@ -816,16 +856,18 @@ def run_benchmark(
         _check_output(out, suite.name, plot)
 
     names = tuple(m.name for m in method_objects)
-    wanted = {(d, m, s) for d in dataset_names for m in names for s in seeds}
+    wanted = {(d, m, s, k) for d in dataset_names for m in names for s in seeds for k in keys}
     results_file = _ResultsFile(Path(out) / f"{suite.name}.csv") if out is not None else None
     previous = []
     if results_file is not None:
         previous = [
             row
             for row in results_file.read()
-            if row["suite"] == suite.name and row["config"] == context["config"]
+            if row["suite"] == suite.name and row["config"] in keys
         ]
-    done = {(r["dataset"], r["method"], r["seed"]) for r in previous if not r["error"]}
+    done = {
+        (r["dataset"], r["method"], r["seed"], r["config"]) for r in previous if not r["error"]
+    }
     todo = wanted - done
 
     new_rows = []
@@ -841,7 +883,7 @@ def run_benchmark(
     try:
         if todo:
             cells = _iter_cells(
-                context, suite, protocol, config, dataset_names, method_objects, seeds,
+                contexts, suite, protocol, configs, dataset_names, method_objects, seeds,
                 data_home, todo, n_threads,
             )  # fmt: skip
             _run_parallel(cells, n_jobs, len(todo), on_row, progress, suite.name)
@@ -851,20 +893,23 @@ def run_benchmark(
 
     latest = {}
     for row in previous + [_parse_row(_serialised(r)) for r in new_rows]:
-        key = (row["dataset"], row["method"], row["seed"])
+        key = (row["dataset"], row["method"], row["seed"], row["config"])
         if key in wanted and not (key in latest and not latest[key]["error"]):
             latest[key] = row
     order = {name: i for i, name in enumerate(dataset_names)}
     rows = sorted(
         latest.values(),
-        key=lambda r: (order[r["dataset"]], names.index(r["method"]), r["seed"]),
-    )
+        key=lambda r: (
+            order[r["dataset"]], keys.index(r["config"]), names.index(r["method"]), r["seed"]
+        ),
+    )  # fmt: skip
     result = BenchmarkResult(
         suite=suite,
         datasets=dataset_names,
         methods=names,
         seeds=seeds,
-        config=config,
+        config={k: v for k, v in config.items() if k not in sweep},
+        sweep=sweep,
         rows=rows,
         n_computed=len(new_rows),
         n_resumed=len(wanted) - len(todo),
@@ -872,8 +917,6 @@ def run_benchmark(
         n_threads=n_threads,
     )
     if out is not None:
-        from ._report import plot_results
-
         result.paths["csv"] = str(results_file.path)
         markdown = Path(out) / f"{suite.name}.md"
         markdown.write_text(result.to_markdown())

@@ -23,12 +23,14 @@ embedded digits at pollution 0.25%, 0.5%, 2.5%, 5% and 12.5%.
 """
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.svm import OneClassSVM
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ..datasets import make_labeled_anomaly_split, make_polluted_split
+from ..utils._scores import OffsetOutlierMixin
 from ..utils._validation import LABEL_ANOMALY, LABEL_NORMAL
+from ._papers import read_table
 from ._registry import Method, Split, Suite, register_method, register_protocol, register_suite
 
 # --------------------------------------------------------------------- protocols
@@ -74,23 +76,21 @@ def aesad_table2_split(
         ``y_partial_train``: 1 for the training anomalies, 0 for the training
         normals (everything in training is labeled, as in the paper).
     """
-    rng = check_random_state(random_state)
-    y = np.asarray(y).astype(int)
-    normal = rng.permutation(np.flatnonzero(y == 0))
-    anomalous = rng.permutation(np.flatnonzero(y == 1))
-    n_normal_train = int(round(train_normal_fraction * normal.size))
-    n_anomaly_train = int(round(anomaly_fraction / (1.0 - anomaly_fraction) * n_normal_train))
-    n_anomaly_train = min(n_anomaly_train, int(max_train_anomaly_fraction * anomalous.size))
-    n_anomaly_train = min(max(n_anomaly_train, 1), anomalous.size - 1)
-    train = rng.permutation(np.r_[normal[:n_normal_train], anomalous[:n_anomaly_train]])
-    test = np.sort(np.r_[normal[n_normal_train:], anomalous[n_anomaly_train:]])
-    y_partial = np.where(y[train] == 1, LABEL_ANOMALY, LABEL_NORMAL)
+    X_train, X_test, y_train, y_test = make_labeled_anomaly_split(
+        X,
+        y,
+        train_normal_fraction=train_normal_fraction,
+        anomaly_fraction=anomaly_fraction,
+        max_train_anomaly_fraction=max_train_anomaly_fraction,
+        random_state=random_state,
+    )
+    y_partial = np.where(y_train == 1, LABEL_ANOMALY, LABEL_NORMAL)
     return Split(
-        X[train],
+        X_train,
         y_partial,
-        X[test],
-        y[test],
-        info={"n_labeled_anomalies": n_anomaly_train, "n_train": int(train.size)},
+        X_test,
+        y_test,
+        info={"n_labeled_anomalies": int(y_train.sum()), "n_train": int(y_train.size)},
     )
 
 
@@ -136,48 +136,28 @@ def aesad_polluted_split(
         ``info`` records the numbers of normals, labeled and mislabeled
         anomalies in training.
     """
-    rng = check_random_state(random_state)
-    y = np.asarray(y)
-    classes = np.unique(y)
-    if normal_class not in classes or not set(anomaly_classes) <= set(classes.tolist()):
-        raise ValueError(
-            f"aesad-polluted needs class labels containing {normal_class} and "
-            f"{list(anomaly_classes)} as y; got classes {classes.tolist()}."
+    try:
+        X_train, X_test, y_train, y_test, y_partial = make_polluted_split(
+            X,
+            y,
+            normal_class=normal_class,
+            anomaly_classes=anomaly_classes,
+            n_labeled_per_class=n_labeled_per_class,
+            pollution=pollution,
+            train_fraction=train_fraction,
+            random_state=random_state,
         )
-    train_pool, test = {}, []
-    for c in classes:
-        idx = rng.permutation(np.flatnonzero(y == c))
-        n_train = int(round(train_fraction * idx.size))
-        train_pool[c] = idx[:n_train]
-        test.append(idx[n_train:])
-    normal = train_pool[normal_class]
-    n_polluted = int(round(pollution * normal.size))
-    per_class = np.full(len(anomaly_classes), n_polluted // len(anomaly_classes))
-    per_class[: n_polluted % len(anomaly_classes)] += 1
-    per_class = per_class[rng.permutation(len(anomaly_classes))]
-    labeled, polluted = [], []
-    for c, k in zip(anomaly_classes, per_class, strict=True):
-        pool = train_pool[c]
-        if n_labeled_per_class + k > pool.size:
-            raise ValueError(
-                f"Class {c} has {pool.size} training samples, fewer than the "
-                f"{n_labeled_per_class} labeled + {k} mislabeled anomalies asked for."
-            )
-        labeled.append(pool[:n_labeled_per_class])
-        polluted.append(pool[n_labeled_per_class : n_labeled_per_class + k])
-    labeled, polluted = np.concatenate(labeled), np.concatenate(polluted)
-    train = rng.permutation(np.r_[normal, labeled, polluted])
-    y_partial = np.where(np.isin(train, labeled), LABEL_ANOMALY, LABEL_NORMAL)
-    test = np.sort(np.concatenate(test))
+    except ValueError as exc:
+        raise ValueError(f"aesad-polluted: {exc}") from None
     return Split(
-        X[train],
+        X_train,
         y_partial,
-        X[test],
-        (y[test] != normal_class).astype(int),
+        X_test,
+        y_test,
         info={
-            "n_normal": int(normal.size),
-            "n_labeled_anomalies": int(labeled.size),
-            "n_mislabeled_anomalies": int(polluted.size),
+            "n_normal": int(np.sum(y_train == 0)),
+            "n_labeled_anomalies": int(np.sum(y_partial == LABEL_ANOMALY)),
+            "n_mislabeled_anomalies": int(np.sum((y_train == 1) & (y_partial == LABEL_NORMAL))),
             "pollution": float(pollution),
         },
     )
@@ -190,7 +170,7 @@ register_protocol("aesad-polluted", aesad_polluted_split)
 # ----------------------------------------------------------------------- methods
 
 
-class _NormalsOnly(OutlierMixin, BaseEstimator):
+class _NormalsOnly(OffsetOutlierMixin, BaseEstimator):
     """Fit an unsupervised detector on the samples not labeled as anomalies.
 
     The paper trains its unsupervised baselines (OC-SVM, the autoencoder)
@@ -215,14 +195,8 @@ class _NormalsOnly(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         return self.estimator_.score_samples(X)
 
-    def decision_function(self, X):
-        return self.score_samples(X) - self.offset_
 
-    def predict(self, X):
-        return np.where(self.decision_function(X) < 0, -1, 1)
-
-
-class _SizedBatches(OutlierMixin, BaseEstimator):
+class _SizedBatches(OffsetOutlierMixin, BaseEstimator):
     """Fit a deep detector with a batch size that grows with the training set.
 
     ``batch_size = max(min_batch_size, ceil(n_samples / n_batches))``: small
@@ -254,12 +228,6 @@ class _SizedBatches(OutlierMixin, BaseEstimator):
     def score_samples(self, X):
         check_is_fitted(self)
         return self.estimator_.score_samples(X)
-
-    def decision_function(self, X):
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        return np.where(self.decision_function(X) < 0, -1, 1)
 
 
 #: Settings shared by AESAD and its autoencoder baseline in these suites:
@@ -355,38 +323,26 @@ TABLE2_DATASETS = (
     "wine",
 )
 
-#: Table 2 of the paper (mean AUC over 5 runs): AE-SAD, AE, OC-SVM, Deep-SAD.
-TABLE2_PAPER = {
-    "breastw": (0.992, 0.995, 0.994, 0.977),
-    "cardio": (0.994, 0.857, 0.954, 0.785),
-    "glass": (0.974, 0.664, 0.527, 0.880),
-    "ionosphere": (0.971, 0.910, 0.918, 0.971),
-    "mammography": (0.916, 0.874, 0.880, 0.759),
-    "optdigits": (1.000, 0.975, 0.718, 0.843),
-    "pendigits": (1.000, 0.747, 0.983, 0.964),
-    "pima": (0.733, 0.594, 0.698, 0.657),
-    "satellite": (0.907, 0.812, 0.728, 0.827),
-    "satimage-2": (0.999, 0.998, 0.997, 0.968),
-    "shuttle": (0.808, 0.914, 0.993, 0.984),
-    "thyroid": (0.987, 0.922, 0.897, 0.885),
-    "vertebral": (0.635, 0.444, 0.522, 0.558),
-    "wine": (0.994, 0.829, 0.998, 0.817),
-}
+def _read_paper(name):
+    """``(column names, {row name: values})`` of a paper table."""
+    header, rows = read_table(name)
+    return tuple(header[1:]), {row[0]: tuple(float(v) for v in row[1:]) for row in rows}
 
-_TABLE2_METHODS = ("AESAD", "AutoEncoder-normals", "OCSVM", "DeepSAD")
+
+#: Table 2 of the paper (mean AUC over 5 runs): AE-SAD, AE, OC-SVM, Deep-SAD
+#: (``papers/aesad_table2.csv``), ``{dataset: values}``.
+_TABLE2_METHODS, TABLE2_PAPER = _read_paper("aesad_table2")
 TABLE2_REFERENCE = {
     (dataset, method): value
     for dataset, values in TABLE2_PAPER.items()
     for method, value in zip(_TABLE2_METHODS, values, strict=True)
 }
 
-#: Table 5 of the paper, MNIST 3 vs [4, 5, 6] (mean AUC over runs).
-POLLUTION_LEVELS = (0.0025, 0.005, 0.025, 0.05, 0.125)
-TABLE5_PAPER = {
-    "AESAD": (0.968, 0.966, 0.957, 0.961, 0.955),
-    "AutoEncoder-normals": (0.944, 0.942, 0.919, 0.904, 0.864),
-    "DeepSAD": (0.958, 0.957, 0.948, 0.944, 0.911),
-}
+#: Table 5 of the paper, MNIST 3 vs [4, 5, 6] (mean AUC over runs), per
+#: pollution level (``papers/aesad_table5.csv``), ``{method: values}``.
+_levels, TABLE5_PAPER = _read_paper("aesad_table5")
+POLLUTION_LEVELS = tuple(float(level) for level in _levels)
+del _levels
 
 register_suite(
     Suite(

@@ -27,9 +27,12 @@ from functools import partial
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..datasets import list_adbench, make_contaminated_split, mask_labels
-from ..datasets._adbench import _adbench_root, _missing_home_message
-from ..datasets._generators import _check_binary, _contaminated_subset, _stratified_subset
+from ..datasets import (
+    list_adbench,
+    make_contaminated_sample,
+    make_contaminated_split,
+    mask_labels,
+)
 from ..utils._validation import LABEL_UNLABELED
 from ._registry import Method, Split, Suite, register_method, register_protocol, register_suite
 
@@ -73,14 +76,14 @@ MAX_TRAIN_SAMPLES = 3000
 
 
 # ----------------------------------------------------------------- protocols
-def _split_info(y_train, y_partial, y_test):
-    return {
-        "n_train": int(y_train.shape[0]),
-        "n_test": int(y_test.shape[0]),
-        "train_contamination": float(np.mean(y_train)) if y_train.size else float("nan"),
-        "n_labeled_anomalies": int(np.sum(y_partial == 1)),
-        "n_labeled_normals": int(np.sum(y_partial == 0)),
-    }
+def train_info(y_train):
+    """A split's ``info``: what the runner cannot read off the split itself.
+
+    The runner records the sizes and label counts from the split's arrays;
+    only the training contamination needs the training labels, which a
+    :class:`Split` does not hold.
+    """
+    return {"train_contamination": float(np.mean(y_train)) if y_train.size else float("nan")}
 
 
 def unsupervised(X, y, *, random_state, test_size=0.3, contamination=None, max_train_samples=None):
@@ -98,7 +101,7 @@ def unsupervised(X, y, *, random_state, test_size=0.3, contamination=None, max_t
         random_state=random_state,
     )
     y_partial = np.full(y_train.shape[0], LABEL_UNLABELED, dtype=np.int8)
-    return Split(X_train, y_partial, X_test, y_test, _split_info(y_train, y_partial, y_test))
+    return Split(X_train, y_partial, X_test, y_test, train_info(y_train))
 
 
 def transductive(X, y, *, random_state, contamination=None, max_samples=None):
@@ -111,19 +114,11 @@ def transductive(X, y, *, random_state, contamination=None, max_samples=None):
     max_samples : int or None, default=None
         Stratified cap on the number of samples.
     """
-    y = _check_binary(y)
-    rng = check_random_state(random_state)
-    index = np.arange(y.shape[0])
-    if max_samples is not None and index.size > max_samples:
-        index = _stratified_subset(y, max_samples, rng)
-    if contamination is not None:
-        n_normal, n_anomalous = _contaminated_subset(y[index], contamination)
-        normal = rng.choice(index[y[index] == 0], size=n_normal, replace=False)
-        anomalous = rng.choice(index[y[index] == 1], size=n_anomalous, replace=False)
-        index = np.sort(np.r_[normal, anomalous])
-    X, y = X[index], y[index]
+    X, y = make_contaminated_sample(
+        X, y, contamination=contamination, max_samples=max_samples, random_state=random_state
+    )
     y_partial = np.full(y.shape[0], LABEL_UNLABELED, dtype=np.int8)
-    return Split(X, y_partial, X, y, _split_info(y, y_partial, y))
+    return Split(X, y_partial, X, y, train_info(y))
 
 
 def semi_supervised(
@@ -157,7 +152,7 @@ def semi_supervised(
         labeled_normals=labeled_normals,
         random_state=rng,
     )
-    return Split(X_train, y_partial, X_test, y_test, _split_info(y_train, y_partial, y_test))
+    return Split(X_train, y_partial, X_test, y_test, train_info(y_train))
 
 
 register_protocol("unsupervised", unsupervised)
@@ -304,11 +299,7 @@ def adbench_datasets(data_home, collection="Classical"):
     The ``datasets`` of the ADBench suites; raises when none is found, saying
     where it looked and how to point to the data.
     """
-    names = list_adbench(data_home, collection=collection)
-    if not names:
-        root, origin = _adbench_root(data_home)
-        raise FileNotFoundError(_missing_home_message(root, origin))
-    return tuple(names)
+    return tuple(list_adbench(data_home, collection=collection, require=True))
 
 
 EMBEDDED = ("embedded:digits", "embedded:breast_cancer", "embedded:wine")
@@ -323,19 +314,6 @@ UNSUPERVISED_METHODS = (
     "pyod.DeepSVDD",
 )
 
-register_suite(
-    Suite(
-        "quick",
-        protocol="unsupervised",
-        datasets=EMBEDDED,
-        methods=UNSUPERVISED_METHODS,
-        seeds=(0, 1),
-        description=(
-            "Embedded data (scikit-learn's digits, breast cancer, wine as anomaly "
-            "tasks), unsupervised 70/30 protocol, 2 seeds: minutes on 2 CPU cores."
-        ),
-    )
-)
 register_suite(
     Suite(
         "unsupervised",

@@ -50,13 +50,14 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from ..datasets import make_contaminated_split
+from ._papers import read_table
 from ._registry import Method, Split, Suite, register_method, register_protocol, register_suite
 from ._suite_core import (
     BATCH_SIZE,
     DEEP_PARAMS,
     MAX_TRAIN_SAMPLES,
-    _split_info,
     adbench_datasets,
+    train_info,
     transductive,
 )
 
@@ -114,25 +115,18 @@ IAD_BASE_PARAMS = {
     "IForest": ("IsolationForest", dict(n_estimators=100)),
 }
 
-#: Table II of the IAD paper (AUROC on the training data), for the references.
-PAPER_TABLE2 = {
-    "DeepSVDD": {
-        "Base": (68.2, 64.5, 78.3, 86.7),
-        "IAD": (80.7, 85.3, 86.7, 97.6),
-        "IAD-Best": (82.4, 88.1, 91.7, 99.1),
-    },
-    "MAF": {
-        "Base": (72.3, 86.9, 96.3, 99.7),
-        "IAD": (74.3, 90.3, 97.3, 99.8),
-        "IAD-Best": (77.4, 92.9, 97.8, 99.9),
-    },
-    "AE": {
-        "Base": (62.0, 70.7, 92.1, 88.6),
-        "IAD": (70.2, 68.7, 95.3, 99.9),
-        "IAD-Best": (71.1, 73.3, 96.7, 99.9),
-    },
-}
-TABLE2_DATASETS = ("30_satellite", "6_cardio", "38_thyroid", "31_satimage-2")
+def _paper_table2():
+    header, rows = read_table("iad_table2")
+    table = {}
+    for base, row, *values in rows:
+        table.setdefault(base, {})[row] = tuple(float(v) for v in values)
+    return table, tuple(header[2:])
+
+
+#: Table II of the IAD paper (AUROC in % on the training data), for the
+#: references: ``{base: {"Base" | "IAD" | "IAD-Best": values}}``, one value
+#: per dataset of :data:`TABLE2_DATASETS` (``papers/iad_table2.csv``).
+PAPER_TABLE2, TABLE2_DATASETS = _paper_table2()
 
 
 # ------------------------------------------------------------------- methods
@@ -280,8 +274,7 @@ def iad_oracle(X, y, *, random_state, test_size=0.3, contamination=None,
         max_train_samples=max_train_samples,
         random_state=random_state,
     )
-    info = dict(_split_info(y_train, np.full(y_train.shape, -1), y_test), oracle_labels=True)
-    return Split(X_train, y_train.astype(np.int8), X_test, y_test, info)
+    return Split(X_train, y_train.astype(np.int8), X_test, y_test, train_info(y_train))
 
 
 def iad_transductive(X, y, *, random_state, contamination=None, max_samples=None):
@@ -289,8 +282,9 @@ def iad_transductive(X, y, *, random_state, contamination=None, max_samples=None
     split = transductive(
         X, y, random_state=random_state, contamination=contamination, max_samples=max_samples
     )
-    info = dict(split.info, oracle_labels=True)
-    return Split(split.X_train, split.y_test.astype(np.int8), split.X_test, split.y_test, info)
+    return Split(
+        split.X_train, split.y_test.astype(np.int8), split.X_test, split.y_test, split.info
+    )
 
 
 register_protocol("iad-oracle", iad_oracle)

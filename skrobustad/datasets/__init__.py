@@ -1,12 +1,16 @@
 """Benchmark data: ADBench loaders, embedded anomaly tasks and protocol generators.
 
-- :func:`load_adbench` / :func:`list_adbench` read ADBench's ``.npz`` files
-  from the data home (:func:`get_data_home`).
+- :func:`load_adbench` / :func:`list_adbench` / :func:`find_adbench` read
+  and find ADBench's ``.npz`` files in the data home (:func:`get_data_home`).
 - :func:`load_digits_anomaly`, :func:`load_breast_cancer_anomaly` and
   :func:`load_wine_anomaly` turn datasets scikit-learn ships into anomaly
   tasks; they need no file.
-- :func:`make_contaminated_split` and :func:`mask_labels` build the
-  unsupervised and semi-supervised protocols in one call each.
+- :func:`make_contaminated_split`, :func:`mask_labels`,
+  :func:`make_contaminated_sample` and :func:`make_contamination_levels`
+  build the benchmark's protocols (unsupervised, semi-supervised,
+  transductive, contamination levels) in one call each;
+  :func:`make_labeled_anomaly_split` and :func:`make_polluted_split` the
+  AE-SAD paper's.
 
 Nothing here touches the network unless a loader is asked to download.
 """
@@ -15,6 +19,8 @@ from ._adbench import (
     ADBENCH_CLASSICAL,
     ADBENCH_COLLECTIONS,
     ADBENCH_URL,
+    adbench_short_name,
+    find_adbench,
     list_adbench,
     load_adbench,
 )
@@ -26,13 +32,22 @@ from ._embedded import (
     load_embedded,
     load_wine_anomaly,
 )
-from ._generators import make_contaminated_split, mask_labels
+from ._generators import (
+    make_contaminated_sample,
+    make_contaminated_split,
+    make_contamination_levels,
+    make_labeled_anomaly_split,
+    make_polluted_split,
+    mask_labels,
+)
 
 __all__ = [
     "ADBENCH_CLASSICAL",
     "ADBENCH_COLLECTIONS",
     "ADBENCH_URL",
     "EMBEDDED_DATASETS",
+    "adbench_short_name",
+    "find_adbench",
     "get_data_home",
     "list_adbench",
     "load_adbench",
@@ -40,6 +55,10 @@ __all__ = [
     "load_digits_anomaly",
     "load_embedded",
     "load_wine_anomaly",
+    "make_contaminated_sample",
     "make_contaminated_split",
+    "make_contamination_levels",
+    "make_labeled_anomaly_split",
+    "make_polluted_split",
     "mask_labels",
 ]

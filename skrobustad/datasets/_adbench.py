@@ -44,9 +44,25 @@ ADBENCH_CLASSICAL = (
 _PREFIX = re.compile(r"^\d+_")
 
 
-def _short_name(name):
-    """``"6_cardio"`` -> ``"cardio"``; the key names are matched on."""
+def adbench_short_name(name):
+    """The key ADBench names are matched on: no numeric prefix, lower case.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    key : str
+
+    Examples
+    --------
+    >>> from skrobustad.datasets import adbench_short_name
+    >>> adbench_short_name("6_cardio"), adbench_short_name("Cardio")
+    ('cardio', 'cardio')
+    """
     return _PREFIX.sub("", name).lower()
+
 
 
 def _sort_key(name):
@@ -79,7 +95,7 @@ def _found_files(root, collection=None):
     return found
 
 
-def list_adbench(data_home=None, *, collection=None):
+def list_adbench(data_home=None, *, collection=None, require=False):
     """Names of the ADBench datasets found in the data home.
 
     Parameters
@@ -89,6 +105,9 @@ def list_adbench(data_home=None, *, collection=None):
         ``<data_home>/adbench/<collection>/*.npz``.
     collection : str, default=None
         Only this collection (e.g. ``"Classical"``); all when None.
+    require : bool, default=False
+        Raise :class:`FileNotFoundError`, saying where it looked and how to
+        point to the data, instead of returning an empty list.
 
     Returns
     -------
@@ -104,8 +123,10 @@ def list_adbench(data_home=None, *, collection=None):
     []
     """
     _check_collection(collection)
-    root, _ = _adbench_root(data_home)
+    root, origin = _adbench_root(data_home)
     found = _found_files(root, collection)
+    if require and not found:
+        raise FileNotFoundError(_missing_home_message(root, origin))
     stems = [name for _, name in found]
     names = [name if stems.count(name) == 1 else f"{coll}/{name}" for coll, name in found]
     return sorted(names, key=_sort_key)
@@ -130,7 +151,7 @@ def _resolve(name, root, origin, collection):
     found = _found_files(root, collection)
     matches = [key for key in found if key[1] == name]
     if not matches:
-        matches = [key for key in found if _short_name(key[1]) == _short_name(name)]
+        matches = [key for key in found if adbench_short_name(key[1]) == adbench_short_name(name)]
     if len(matches) == 1:
         return found[matches[0]]
     if len(matches) > 1:
@@ -144,13 +165,45 @@ def _resolve(name, root, origin, collection):
     )
 
 
+def find_adbench(name, data_home=None, *, collection=None):
+    """Path of the ADBench file ``name`` in the data home (nothing is read).
+
+    Parameters
+    ----------
+    name : str
+        As :func:`load_adbench` takes it (``"cardio"``, ``"6_cardio"``,
+        ``"Classical/6_cardio"``).
+    data_home : str or path-like, default=None
+        See :func:`get_data_home`.
+    collection : str, default=None
+        Restrict the search to one collection.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    FileNotFoundError
+        When no ADBench file is found at all (the message says where it
+        looked and how to point to the data).
+    ValueError
+        When ``name`` matches no file found (the message lists those found)
+        or several.
+    """
+    _check_collection(collection)
+    root, origin = _adbench_root(data_home)
+    return _resolve(name, root, origin, collection)
+
+
 def _download_target(name, root, collection):
     """``(url, path)`` to download ``name``; only unambiguous names qualify."""
     if "/" in name:
         collection, name = name.split("/", 1)
         _check_collection(collection)
     if collection in (None, "Classical"):
-        matches = [n for n in ADBENCH_CLASSICAL if n == name or _short_name(n) == _short_name(name)]
+        key = adbench_short_name(name)
+        matches = [n for n in ADBENCH_CLASSICAL if n == name or adbench_short_name(n) == key]
         if matches:
             name, collection = matches[0], "Classical"
     if collection is None:

@@ -10,7 +10,7 @@ DATA_HOME_ENV = "SKROBUSTAD_DATA_HOME"
 DEFAULT_DATA_HOME = "~/skrobustad_data"
 
 
-def get_data_home(data_home=None):
+def get_data_home(data_home=None, *, return_origin=False):
     """Return the path of the skrobustad data home.
 
     The data home holds downloaded or copied benchmark files, e.g. ADBench's
@@ -28,11 +28,18 @@ def get_data_home(data_home=None):
     ----------
     data_home : str or path-like, default=None
         Explicit data home.
+    return_origin : bool, default=False
+        Also return which rule chose the path, for messages (e.g.
+        ``"$SKROBUSTAD_DATA_HOME"``).
 
     Returns
     -------
     data_home : pathlib.Path
         Absolute path, ``~`` expanded.
+    origin : str
+        When ``return_origin`` is True: ``"the data_home argument"``,
+        ``"$SKROBUSTAD_DATA_HOME"`` or ``"the default ($SKROBUSTAD_DATA_HOME is
+        not set)"``.
 
     Examples
     --------
@@ -40,7 +47,8 @@ def get_data_home(data_home=None):
     >>> str(get_data_home("/data/anomaly"))
     '/data/anomaly'
     """
-    return Path(_data_home_with_origin(data_home)[0])
+    path, origin = _data_home_with_origin(data_home)
+    return (Path(path), origin) if return_origin else Path(path)
 
 
 def _data_home_with_origin(data_home=None):
