@@ -428,3 +428,44 @@ def test_cli_missing_data_home(capsys, monkeypatch, tmp_path):
     assert "SKROBUSTAD_DATA_HOME" in err and "--data-home" in err
     with pytest.raises(SystemExit):
         main(["run", "--set", "contamination"])
+
+
+def test_method_diagnostics_are_recorded_in_the_extra_column(tmp_path):
+    import json
+
+    from skrobustad import IAD
+    from skrobustad.benchmark._suite_iad import iad_diagnostics
+
+    iad_forest = Method(
+        "test.IAD-IForest",
+        lambda rs: IAD(IsolationForest(n_estimators=20), max_iter=2, random_state=rs),
+        diagnostics=iad_diagnostics,
+    )
+    result = run_benchmark(TINY_SUITE, methods=[iad_forest, IFOREST], seeds=[0], out=tmp_path,
+                           plot=False)
+    assert not result.errors
+    by_method = {r["method"]: r for r in result.rows}
+    extra = json.loads(by_method["test.IAD-IForest"]["extra"])
+    assert extra["n_iter"] == 3 and 0 <= extra["best_iter"] <= 2 and len(extra["h"]) == 3
+    assert extra["h"][0] is None and "weight_normals" not in extra  # not transductive
+    assert by_method[IFOREST.name]["extra"] == ""
+    # the column round-trips through the results file (and a resume)
+    again = run_benchmark(TINY_SUITE, methods=[iad_forest, IFOREST], seeds=[0], out=tmp_path,
+                          plot=False)
+    assert again.n_computed == 0
+    saved = {r["method"]: r for r in again.rows}
+    assert json.loads(saved["test.IAD-IForest"]["extra"]) == extra
+
+
+def test_iad_diagnostics_on_a_transductive_split():
+    from skrobustad import IAD
+    from skrobustad.benchmark import Split
+    from skrobustad.benchmark._suite_iad import iad_diagnostics
+
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(size=(100, 2)), rng.normal(loc=5.0, size=(10, 2))]
+    y = np.r_[np.zeros(100, int), np.ones(10, int)]
+    split = Split(X, np.full(110, -1), X, y)
+    iad = IAD(IsolationForest(n_estimators=20, random_state=0), max_iter=2).fit(X)
+    extra = iad_diagnostics(iad, split)
+    assert extra["weight_anomalies"] < extra["weight_normals"]

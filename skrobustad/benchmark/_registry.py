@@ -15,7 +15,7 @@ method.
 """
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -45,6 +45,10 @@ class Method:
     family : str, default="skrobustad"
         ``"skrobustad"``, ``"pyod"`` or ``"sklearn"``; for grouping in reports.
     description : str, default=""
+    diagnostics : callable ``(estimator, split) -> dict`` or None, default=None
+        Extra numbers of the fitted estimator (JSON-serialisable), recorded
+        in the cell's ``extra`` column, e.g. IAD's selected round and its
+        termination values; what a reproduction needs beyond the scores.
     """
 
     name: str
@@ -53,6 +57,7 @@ class Method:
     uses_labels: bool = False
     family: str = "skrobustad"
     description: str = ""
+    diagnostics: Optional[Callable] = None
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ CSV_COLUMNS = (
     "train_contamination",
     "n_labeled_anomalies",
     "n_labeled_normals",
+    "extra",
     "warnings",
     "error",
     "finished_at",
@@ -423,6 +424,8 @@ def _run_cell(context, dataset, seed, method, split, n_threads=None):
             cpu_seconds=round(cpu_end - cpu_start, 4),
             warnings=";".join(sorted({w.category.__name__ for w in caught})),
         )
+        if method.diagnostics is not None:
+            row["extra"] = json.dumps(method.diagnostics(estimator, split), sort_keys=True)
     except Exception as exc:  # a failing cell is recorded, the run goes on
         if watch.interrupted or _interrupted_by(exc):
             raise KeyboardInterrupt from exc

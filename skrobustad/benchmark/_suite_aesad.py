@@ -277,7 +277,7 @@ register_method(
         "AESAD",
         _make_aesad,
         uses_labels=True,
-        description="skrobustad.AESAD, lambda='auto', F(x) = 1 - x, hidden (64, 32), "
+        description="skrobustad.AESAD, anomaly_weight='auto', F(x) = 1 - x, hidden (64, 32), "
         f"{BENCH_EPOCHS} epochs, batch max(32, n / 16).",
     )
 )

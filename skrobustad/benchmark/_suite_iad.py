@@ -192,6 +192,30 @@ class BestRoundOracle:
         return self.iad_.round_estimators_[self.best_round_].score_samples(X)
 
 
+def iad_diagnostics(estimator, split):
+    """What a reproduction of the IAD paper reads beyond the AUROC.
+
+    The selected round, the termination values ``h``, the estimated
+    contamination and, when the split is transductive (test set = training
+    set, so its labels are the training labels), the mean importance weight
+    of the true normals and anomalies after the selected round.
+    """
+    iad = getattr(estimator, "iad_", estimator)
+    out = {
+        "best_iter": int(iad.best_iter_),
+        "n_iter": int(iad.n_iter_),
+        "h": [None if np.isnan(h) else int(h) for h in iad.termination_values_],
+        "contamination_estimate": round(float(iad.contamination_), 4),
+    }
+    if hasattr(estimator, "best_round_"):
+        out["oracle_round"] = int(estimator.best_round_)
+    if split.X_test is split.X_train:
+        y = np.asarray(split.y_test)
+        out["weight_normals"] = round(float(iad.sample_weight_[y == 0].mean()), 4)
+        out["weight_anomalies"] = round(float(iad.sample_weight_[y == 1].mean()), 4)
+    return out
+
+
 def _make_oracle(base, random_state):
     return BestRoundOracle(make_iad(base, random_state))
 
@@ -229,6 +253,7 @@ for _base, _text in _DESCRIPTIONS.items():
                 description=(
                     f"IAD (15 rounds, min-h round) around the {_text}{_VARIANT_TEXT[_suffix]}."
                 ),
+                diagnostics=iad_diagnostics,
             )
         )
     register_method(
@@ -242,6 +267,7 @@ for _base, _text in _DESCRIPTIONS.items():
                 f"ORACLE: IAD around the {_text}, scored with the round whose training "
                 "AUROC is best (needs every training label)."
             ),
+            diagnostics=iad_diagnostics,
         )
     )
     register_method(
