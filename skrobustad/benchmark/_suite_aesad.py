@@ -16,8 +16,8 @@ Protocols
 
 Suites
 ------
-``aesad``: the Table 2 protocol on the 14 ODDS datasets shared with the
-paper (5 seeds), with the paper's AE-SAD, AE, OC-SVM and Deep-SAD numbers as
+``aesad``: the Table 2 protocol on the 14 datasets of the paper's Table 2
+that ADBench ships (5 seeds), with the paper's AE-SAD, AE, OC-SVM and Deep-SAD numbers as
 references. ``aesad-polluted-<level>``: the polluted protocol on the
 embedded digits at pollution 0.25%, 0.5%, 2.5%, 5% and 12.5%.
 """
@@ -304,7 +304,7 @@ register_method(
 
 # ------------------------------------------------------------------------ suites
 
-#: The ODDS datasets of the paper's Table 2 that ADBench ships (ADBench's glass
+#: The datasets of the paper's Table 2 that ADBench ships (ADBench's glass
 #: and ionosphere have 7 and 32 features where the paper's have 9 and 33).
 TABLE2_DATASETS = (
     "breastw",

@@ -88,7 +88,8 @@ IAD_HIDDEN_DIMS = (32, 16, 8)
 
 #: Base detectors wrapped by IAD, :data:`IAD_EPOCHS` epochs per round.
 #: MAF and the autoencoder are the paper's tabular networks (the
-#: autoencoder's encoder an MLP :data:`IAD_HIDDEN_DIMS` with leaky ReLU, MAF
+#: autoencoder's encoder an MLP :data:`IAD_HIDDEN_DIMS`, with leaky ReLU, which
+#: the paper states for its convolutional modules and we keep for the MLP; MAF
 #: five autoregressive transforms with 32 hidden units; Adam, batch size 128,
 #: learning rate 1e-3); the autoencoder keeps skrobustad's batch norm and
 #: dropout, with a linear code (``activate_code=False``). Deep SVDD is the

@@ -115,7 +115,7 @@ class AESAD(BaseDeepDetector):
     contamination : "auto" or float in (0, 0.5], default="auto"
         See :class:`~skrobustad.base.BaseDeepDetector`.
     max_epochs : int, default=200
-        The paper trains 1000 epochs of batch 32; AE-SAD's AUC keeps rising
+        The authors' code trains 1000 epochs of batch 32; AE-SAD's AUC keeps rising
         with epochs (paper, Fig. 5), 200 epochs of batch 32 reach the
         paper's numbers on most of its tabular datasets at a fraction of the
         cost (see the user guide).

@@ -10,7 +10,7 @@ import torch
 
 
 def negative_target(x):
-    """``F(x) = 1 - x``, the "negative image" (the paper's default F0).
+    """``F(x) = 1 - x``, the "negative image" (the paper's only ``F``).
 
     Parameters
     ----------
@@ -24,7 +24,7 @@ def negative_target(x):
 
 
 def threshold_target(x):
-    """``F(x) = 1 if x <= 1/2 else 0`` (the paper's F1).
+    """``F(x) = 1 if x <= 1/2 else 0`` (ours: not in the paper).
 
     The point of ``{0, 1}^d`` farthest from ``x`` coordinate-wise: it
     maximises ``|F(x) - x|`` in every feature.
@@ -41,7 +41,7 @@ def threshold_target(x):
 
 
 def shift_target(x):
-    """``F(x) = x + 1/2 if x <= 1/2 else x - 1/2`` (the paper's F2).
+    """``F(x) = x + 1/2 if x <= 1/2 else x - 1/2`` (ours: not in the paper).
 
     Moves every feature by exactly 1/2 while staying in ``[0, 1]``, so
     ``|F(x) - x| = 1/2`` everywhere.
