@@ -133,8 +133,8 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         Floating point precision of the torch module.
     scale : bool, default=True
         Standardise every feature inside the estimator with the mean and
-        standard deviation of the training rows (weighted by
-        ``sample_weight``), as PyOD's deep detectors do, so that raw,
+        standard deviation of the training rows (those with non-zero
+        ``sample_weight``, counted equally), as PyOD's deep detectors do, so that raw,
         uncentred features work; the fitted scaler is ``scaler_``. ``False``
         feeds ``X`` to the network as it is (for data already scaled).
     """
@@ -369,7 +369,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _fit_input_scaling(self, X, sample_weight, mask, state):
         """Fit the input scaling on the training rows; return the scaled ``X``.
 
-        Standardisation (``scale=True``) with the weighted mean and standard
+        Standardisation (``scale=True``) with the mean and standard
         deviation of the rows in ``mask``; a warm start keeps the first fit's
         scaler. Subclasses with another scaling override this and
         :meth:`_scale_input`.
@@ -377,7 +377,11 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         if not (state.warm and hasattr(self, "scaler_")):
             self.scaler_ = None
             if self.scale:
-                self.scaler_ = StandardScaler().fit(X[mask], sample_weight=sample_weight[mask])
+                # the training rows count equally: with IAD's fractional
+                # weights, a weighted scaler moves the input space every round
+                # (``iad`` suite, 21 datasets, 3 seeds: IAD(DeepSVDD) above its
+                # base on 12 with weighted statistics, 16 with these)
+                self.scaler_ = StandardScaler().fit(X[mask])
         return self._scale_input(X)
 
     def _scale_input(self, X):
