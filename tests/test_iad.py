@@ -448,3 +448,27 @@ def test_importance_weights_stay_finite_for_a_tiny_spread():
 
     weights = importance_weights(np.array([2.2e-308, 0.0, 0.0]))
     assert np.all(np.isfinite(weights)) and np.all((weights >= 0) & (weights <= 1))
+
+
+def test_round_seeds_new_gives_every_round_its_own_seed():
+    class SeedSpy(OutlierMixin, BaseEstimator):
+        def __init__(self, random_state=None):
+            self.random_state = random_state
+
+        def fit(self, X, y=None, sample_weight=None):
+            self.seen_ = self.random_state
+            return self
+
+        def score_samples(self, X):
+            return -np.random.RandomState(self.random_state).uniform(size=len(X))
+
+    X = np.random.RandomState(0).normal(size=(40, 2))
+    fixed = IAD(SeedSpy(random_state=3), max_iter=3).fit(X)
+    assert [m.seen_ for m in fixed.round_estimators_] == [3, 3, 3, 3]
+    new = IAD(SeedSpy(random_state=3), max_iter=3, round_seeds="new").fit(X)
+    seeds = [m.seen_ for m in new.round_estimators_]
+    assert seeds[0] == 3 and len(set(seeds)) == 4
+    again = IAD(SeedSpy(random_state=3), max_iter=3, round_seeds="new").fit(X)
+    assert [m.seen_ for m in again.round_estimators_] == seeds  # deterministic
+    drawn = IAD(SeedSpy(), max_iter=2, round_seeds="new", random_state=0).fit(X)
+    assert len({m.seen_ for m in drawn.round_estimators_}) == 3

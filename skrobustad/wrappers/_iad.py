@@ -331,11 +331,19 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         ``c`` is the ``100 * c`` percentile of ``score_samples``; ``"auto"``
         is Tukey's fence of skrobustad's detectors (a sample is an outlier
         when its anomaly score exceeds ``Q3 + 1.5 * (Q3 - Q1)``).
+    round_seeds : {"fixed", "new"}, default="fixed"
+        ``"fixed"``: model ``k`` keeps one seed in every round, so a round is
+        a deterministic function of its weights (the termination value
+        ``h`` can fall to 0 and stay there; ties then go to the earliest
+        round). ``"new"``: every round draws its models' seeds afresh
+        (derived from ``random_state``, or from the estimator's own integer
+        ``random_state``), as the paper's termination criterion assumes
+        ("the order of anomaly scores frequently changes over rounds").
+        Estimators without a ``random_state`` are unaffected.
     random_state : int, RandomState instance or None, default=None
         Draws the ensemble's subsamples and, when not None (or for an
-        ensemble), the ``random_state`` of every model (model ``k`` keeps
-        the same seed in every round, so rounds differ by their weights
-        only). ``None`` with one model keeps the estimator's own
+        ensemble), the ``random_state`` of every model (see
+        ``round_seeds``). ``None`` with one model keeps the estimator's own
         ``random_state``.
 
     Attributes
@@ -427,6 +435,7 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             StrOptions({"auto"}),
             Interval(numbers.Real, 0, 0.5, closed="right"),
         ],
+        "round_seeds": [StrOptions({"fixed", "new"})],
         "random_state": ["random_state"],
     }
 
@@ -443,6 +452,7 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         n_estimators=1,
         max_samples="auto",
         contamination="auto",
+        round_seeds="fixed",
         random_state=None,
     ):
         self.estimator = estimator
@@ -455,6 +465,7 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.contamination = contamination
+        self.round_seeds = round_seeds
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -613,6 +624,17 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             subsets = [np.sort(rng.choice(n_samples, size, replace=False)) for _ in seeds]
         return seeds, subsets
 
+    def _round_seed(self, member, seed, t):
+        """The seed of a member in round ``t`` (see ``round_seeds``)."""
+        if self.round_seeds == "fixed" or t == 0:
+            return seed
+        if seed is None:
+            own = member.get_params(deep=False).get("random_state")
+            if not isinstance(own, numbers.Integral):
+                return None  # None or a RandomState: already differs per fit
+            seed = own
+        return (int(seed) + 7919 * t) % np.iinfo(np.int32).max
+
     def _fit_members(self, template, previous, t, X, weight, y_partial, passes_labels,
                      seeds, subsets):
         members = []
@@ -622,6 +644,7 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 member.set_params(warm_start=True)
             else:
                 member = clone(template)
+                seed = self._round_seed(member, seed, t)
                 if seed is not None:
                     member.set_params(random_state=int(seed))
             if t > 0 and self.round_params:
