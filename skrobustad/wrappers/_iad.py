@@ -167,6 +167,16 @@ def otsu_contamination(anomaly_scores):
     scores; the estimate is the fraction of samples above it, clipped to
     ``[1 / n_samples, 0.5]``.
 
+    It is a rough estimate, and biased upwards when anomalies are rare:
+    Otsu's split balances two groups, so with a few percent of anomalies it
+    cuts into the normals' tail. On the 21 ADBench tabular datasets of the
+    shared data, with :class:`~sklearn.ensemble.IsolationForest` scores of
+    the whole dataset (at most 20,000 rows), the mean absolute error was
+    0.149, the median ratio estimate / true rate 2.9, and 8 of 21 estimates
+    were within a factor of 2 (``10_cover``: true 0.009, estimate 0.277;
+    ``18_Ionosphere``: 0.359 and 0.359). Use it to order contamination
+    levels, not as a calibrated rate.
+
     Parameters
     ----------
     anomaly_scores : array-like of shape (n_samples,)
@@ -296,8 +306,8 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         ``"estimate"``: the ``1 - c`` quantile of the scores, ``c`` being the
         fraction of anomalies estimated each round from the
         scores by Otsu's threshold (see
-        :func:`~skrobustad.wrappers.otsu_contamination`; beyond
-        the paper). A float ``c``: the ``1 - c`` quantile for a known
+        :func:`~skrobustad.wrappers.otsu_contamination`; beyond the paper;
+        the estimate is biased upwards when anomalies are rare). A float ``c``: the ``1 - c`` quantile for a known
         contamination ``c``.
     selection : {"min_h", "last"}, default="min_h"
         Which round becomes ``estimator_``: the smallest termination value
@@ -374,7 +384,9 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         anomaly).
     contamination_ : float
         Fraction of anomalies in the training data estimated from the
-        selected round's scores by Otsu's threshold (beyond the paper).
+        selected round's scores by Otsu's threshold (beyond the paper; rough,
+        and too high when anomalies are rare: see
+        :func:`~skrobustad.wrappers.otsu_contamination`).
     offset_ : float
         ``decision_function = score_samples - offset_`` (see
         ``contamination``).
