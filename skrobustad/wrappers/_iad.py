@@ -349,7 +349,10 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         (derived from ``random_state``, or from the estimator's own integer
         ``random_state``), as the paper's termination criterion assumes
         ("the order of anomaly scores frequently changes over rounds").
-        Estimators without a ``random_state`` are unaffected.
+        Estimators without a ``random_state`` are unaffected. On the
+        21-dataset ``iad`` suite (3 seeds) IAD(DeepSVDD) scored .787 mean
+        AUROC with ``"new"`` and .782 with ``"fixed"`` (above its base on 15
+        and 16 datasets): not yet a reason to change the default.
     random_state : int, RandomState instance or None, default=None
         Draws the ensemble's subsamples and, when not None (or for an
         ensemble), the ``random_state`` of every model (see
