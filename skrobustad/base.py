@@ -37,7 +37,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._engine import BatchData, predict_batches, seeded, train_module
+from ._engine import BatchData, n_batches, predict_batches, seeded, train_module
 from .exceptions import ConstantScoresWarning, LabelsIgnoredWarning, TrainingDivergedError
 from .utils._scores import OffsetOutlierMixin, offset_from_anomaly_scores
 from .utils._validation import LABEL_ANOMALY, check_y_partial, resolve_device
@@ -284,16 +284,10 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self : object
         """
         warm = hasattr(self, "module_")
-        if not warm:
-            self._partial_fit_seed = int(
-                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            )
-            self._partial_fit_calls = 0
-        elif not hasattr(self, "_partial_fit_seed"):  # continuing a fit()
-            self._partial_fit_seed = int(
-                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            )
-            self._partial_fit_calls = 1
+        if not (warm and hasattr(self, "_partial_fit_seed")):
+            # the first call, or the first after a fit(), which was epoch 0
+            self._partial_fit_seed = self._draw_seed()
+            self._partial_fit_calls = int(warm)
         seed = self._partial_fit_seed + 1_000_003 * self._partial_fit_calls
         loss_curve = list(getattr(self, "loss_curve_", [])) if warm else []
         self._fit(X, y, y_partial, sample_weight, warm=warm, method="partial_fit",
@@ -323,8 +317,8 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.device_ = resolve_device(self.device)
         _check_callbacks(self.callbacks)
         if seed is None:
-            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        state = _FitState(seed=int(seed), warm=warm, max_epochs=max_epochs)
+            seed = self._draw_seed()
+        state = _FitState(seed=seed, warm=warm, max_epochs=max_epochs)
 
         mask = self._training_mask(y_partial, sample_weight)
         if not np.any(mask):
@@ -362,6 +356,10 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         return -self._anomaly_scores(X)
 
     # --------------------------------------------------------------- helpers
+    def _draw_seed(self):
+        """One integer seed from ``random_state`` (a fit's torch generators derive from it)."""
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
     @property
     def _torch_dtype(self):
         return _TORCH_DTYPES[self.dtype]
@@ -407,9 +405,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         """Batch norm needs two samples in every training batch: say so up front."""
         if not (self._has_batch_norm and self.batch_norm):
             return
-        n_train = n_samples
-        if self.validation_fraction is not None:
-            n_train -= int(round(self.validation_fraction * n_samples))
+        n_train = self._n_train_rows(n_samples)
         if self.batch_size < 2:
             raise ValueError(
                 f"{type(self).__name__} with batch_norm=True needs batch_size >= 2 "
@@ -428,9 +424,18 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 "samples."
             )
 
+    def _n_train_rows(self, n_samples):
+        """Rows left to train on once ``validation_fraction`` is held out."""
+        if self.validation_fraction is None:
+            return n_samples
+        return n_samples - int(round(self.validation_fraction * n_samples))
+
+    def _drop_last(self, n_samples):
+        """Whether training drops its last incomplete batch (batch norm only)."""
+        return self._has_batch_norm and self.batch_norm and n_samples > self.batch_size
+
     def _new_module(self, data, state):
         """Build the module on ``device_`` and run ``_initialize_module``."""
-        self._check_batch_norm(len(data))
         with seeded(state.seed, self.device_):
             # torch's layers draw their initial weights from the global
             # generator: seeded (and locked) for the construction only
@@ -456,13 +461,9 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             return state.max_epochs
         if self.max_steps is None:
             return self.max_epochs
-        n_train = n_samples
-        if self.validation_fraction is not None:
-            n_train -= int(round(self.validation_fraction * n_samples))
-        batches = max(1, -(-n_train // self.batch_size))
-        if self._has_batch_norm and self.batch_norm and n_samples > self.batch_size:
-            batches = max(1, n_train // self.batch_size)
-        return max(1, min(self.max_epochs, -(-self.max_steps // batches)))
+        batches = n_batches(self._n_train_rows(n_samples), self.batch_size,
+                            self._drop_last(n_samples))
+        return max(1, min(self.max_epochs, -(-self.max_steps // max(batches, 1))))
 
     def _train(self, module, data, state, *, max_epochs=None, step_fn=None, loss_fn=None,
                generator_offset=0):
@@ -483,7 +484,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             callbacks=copy.deepcopy(self.callbacks),
             verbose=self.verbose,
             validation_fraction=self.validation_fraction,
-            drop_last=self._has_batch_norm and self.batch_norm and len(data) > self.batch_size,
+            drop_last=self._drop_last(len(data)),
             name=type(self).__name__,
         )
 

@@ -37,6 +37,13 @@ class BatchData:
         return BatchData({k: v.to(device) for k, v in self.tensors.items()})
 
 
+def n_batches(n_samples, batch_size, drop_last=False):
+    """Batches one epoch of :class:`BatchIterator` yields over ``n_samples`` rows."""
+    if drop_last and n_samples >= batch_size:
+        return n_samples // batch_size
+    return -(-n_samples // batch_size)
+
+
 class StepBudget:
     """A number of gradient steps shared by the epochs of one fit."""
 
@@ -82,10 +89,7 @@ class BatchIterator:
         self.step_budget = step_budget
 
     def __len__(self):
-        n, bs = len(self.dataset), self.batch_size
-        if self.drop_last and n >= bs:
-            return n // bs
-        return -(-n // bs)
+        return n_batches(len(self.dataset), self.batch_size, self.drop_last)
 
     def __iter__(self):
         tensors = self.dataset.tensors

@@ -191,9 +191,9 @@ class _FiniteGuard(Callback):
     included). One check per epoch costs a few device synchronisations.
     """
 
-    def __init__(self, name, max_abs_input):
+    def __init__(self, name, X):
         self.name = name
-        self.max_abs_input = max_abs_input
+        self.X = X  # for the error message only: its largest value is read on failure
 
     def on_epoch_end(self, net, **kwargs):
         loss = net.history[-1].get("train_loss", 0.0)
@@ -206,10 +206,11 @@ class _FiniteGuard(Callback):
 
     def _raise(self, net, what):
         epoch = len(net.history)
+        max_abs_input = float(self.X.abs().max()) if len(self.X) else 0.0
         raise TrainingDivergedError(
             f"{self.name} training diverged at epoch {epoch} of {net.max_epochs}: {what}. "
             "Likely causes: input values too large for the network (the largest absolute "
-            f"training value is {self.max_abs_input:.3g}; scale the features, e.g. with "
+            f"training value is {max_abs_input:.3g}; scale the features, e.g. with "
             f"StandardScaler) or a learning rate that is too high (lr={net.lr:g})."
         )
 
@@ -337,11 +338,10 @@ def train_module(
         Propagated (skorch alone would end training early and return).
     """
     name = name or type(module).__name__
-    max_abs_input = float(data.tensors["X"].abs().max()) if len(data) else 0.0
     default_callbacks = [
         ("epoch_timer", EpochTimer()),
         ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-        ("finite_guard", _FiniteGuard(name, max_abs_input)),
+        ("finite_guard", _FiniteGuard(name, data.tensors["X"])),
         ("epoch_records_only", _EpochRecordsOnly()),
     ]
     if validation_fraction is not None:
