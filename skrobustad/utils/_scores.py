@@ -4,6 +4,12 @@ import numpy as np
 from sklearn.base import OutlierMixin
 
 
+def tukey_fence(anomaly_scores):
+    """``Q3 + 1.5 * (Q3 - Q1)`` of the anomaly scores: above it, a score is an outlier."""
+    q1, q3 = np.percentile(np.asarray(anomaly_scores, dtype=np.float64), [25.0, 75.0])
+    return float(q3 + 1.5 * (q3 - q1))
+
+
 def offset_from_anomaly_scores(anomaly_scores, contamination):
     """``offset_`` such that ``decision_function = score_samples - offset_``.
 
@@ -24,8 +30,7 @@ def offset_from_anomaly_scores(anomaly_scores, contamination):
     """
     anomaly_scores = np.asarray(anomaly_scores, dtype=np.float64)
     if isinstance(contamination, str) and contamination == "auto":
-        q1, q3 = np.percentile(anomaly_scores, [25.0, 75.0])
-        return -float(q3 + 1.5 * (q3 - q1))
+        return -tukey_fence(anomaly_scores)
     return float(np.percentile(-anomaly_scores, 100.0 * contamination))
 
 

@@ -33,7 +33,7 @@ from sklearn.utils.validation import (
 )
 
 from ..exceptions import ConstantScoresWarning, LabelsIgnoredWarning
-from ..utils._scores import OffsetOutlierMixin, offset_from_anomaly_scores
+from ..utils._scores import OffsetOutlierMixin, offset_from_anomaly_scores, tukey_fence
 
 __all__ = ["IAD", "importance_weights", "median_crossings", "otsu_contamination"]
 
@@ -664,17 +664,20 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
                     member.set_params(random_state=int(seed))
             if t > 0 and self.round_params:
                 member.set_params(**self.round_params)
-            rows = np.arange(len(X)) if rows is None else rows
             # a zero weight means "not in training": such rows never reach the
             # estimator (IsolationForest's weighted subsampling, for one,
-            # fails when fewer rows than max_samples have non-zero weight)
-            rows = rows[weight[rows] > 0]
-            if rows.size == 0:
+            # fails when fewer rows than max_samples have non-zero weight);
+            # with every weight positive the whole X goes in, uncopied
+            if rows is None:
+                rows = slice(None) if np.all(weight > 0) else np.flatnonzero(weight > 0)
+            else:
+                rows = rows[weight[rows] > 0]
+            fit_params = {"sample_weight": weight[rows]}
+            if fit_params["sample_weight"].size == 0:
                 raise ValueError(
                     "IAD has no training sample with non-zero weight (every sample is "
                     "a labeled anomaly or has sample_weight 0)."
                 )
-            fit_params = {"sample_weight": weight[rows]}
             if passes_labels:
                 fit_params["y_partial"] = y_partial[rows]
             member.fit(X[rows], **_fit_params_for(member, fit_params))
@@ -695,8 +698,7 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         if self.beta == "median":
             beta = None
         elif self.beta == "tukey":
-            q1, q3 = np.percentile(anomaly, [25.0, 75.0])
-            beta = float(min(q3 + 1.5 * (q3 - q1), anomaly.max()))
+            beta = min(tukey_fence(anomaly), float(anomaly.max()))
         else:
             c = estimated_contamination if self.beta == "estimate" else self.beta
             beta = float(np.quantile(anomaly, 1.0 - c))
