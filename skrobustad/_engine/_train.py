@@ -2,7 +2,6 @@
 
 import contextlib
 import math
-import signal
 import threading
 
 import numpy as np
@@ -13,6 +12,7 @@ from tqdm.auto import tqdm
 
 from ..exceptions import TrainingDivergedError
 from ..nn._dropout import Dropout
+from ..utils._signals import SigintWatch
 from ._data import BatchData, BatchIterator, StepBudget
 
 #: Serialises the save / seed / restore of torch's global generators
@@ -21,56 +21,9 @@ from ._data import BatchData, BatchIterator, StepBudget
 _GLOBAL_RNG_LOCK = threading.RLock()
 
 
-class _SigintRecorder:
-    """Tell a real Ctrl-C from a callback's request to stop.
-
-    skorch callbacks (EarlyStopping, for one) end training by raising
-    KeyboardInterrupt from a hook, and so does Ctrl-C, possibly while a hook
-    runs. While the outermost fit of the main thread trains, and only if
-    SIGINT has a Python handler (Python's default one, or one of the
-    caller's), a handler that records the signal and then calls that handler
-    is installed; the previous one is restored afterwards. Signals only ever
-    reach the main thread, so in other threads a KeyboardInterrupt from a
-    hook is always a stop request.
-    """
-
-    def __init__(self):
-        self.received = False
-        self._depth = 0
-        self._previous = None
-
-    def _handler(self, signum, frame):
-        self.received = True
-        self._previous(signum, frame)
-
-    @contextlib.contextmanager
-    def watching(self):
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        if self._depth == 0:
-            self.received = False
-            previous = signal.getsignal(signal.SIGINT)
-            if callable(previous):
-                self._previous = previous
-                signal.signal(signal.SIGINT, self._handler)
-        self._depth += 1
-        try:
-            yield
-        finally:
-            self._depth -= 1
-            if self._depth == 0 and self._previous is not None:
-                signal.signal(signal.SIGINT, self._previous)
-                self._previous = None
-
-    def stop_requested(self):
-        """Whether a KeyboardInterrupt from a hook is a stop request (no Ctrl-C seen)."""
-        if threading.current_thread() is not threading.main_thread():
-            return True
-        return not self.received
-
-
-_SIGINT = _SigintRecorder()
+#: Whether a real Ctrl-C arrived while the outermost fit of the main thread
+#: trains (skorch's callbacks also raise KeyboardInterrupt, to stop training).
+_SIGINT = SigintWatch()
 
 
 class _FitInterrupted(Exception):
@@ -109,8 +62,8 @@ class _DetectorNet(NeuralNet):
         try:
             super().notify(method_name, **cb_kwargs)
         except KeyboardInterrupt:
-            if not _SIGINT.stop_requested():
-                raise
+            if _SIGINT.received and threading.current_thread() is threading.main_thread():
+                raise  # Ctrl-C (signals only ever reach the main thread)
             raise _StopRequested() from None
 
     def fit_loop(self, X, y=None, **fit_params):
@@ -391,7 +344,7 @@ def train_module(
     masks = torch.Generator(device=device)
     masks.manual_seed(generator.initial_seed() ^ _DROPOUT_SEED_SALT)
     try:
-        with _SIGINT.watching(), dropout_generator(module, masks):
+        with _SIGINT, dropout_generator(module, masks):
             net.fit(data, None)
     except _FitInterrupted:
         raise KeyboardInterrupt from None

@@ -22,7 +22,6 @@ import itertools
 import json
 import numbers
 import random
-import signal
 import sys
 import threading
 import time
@@ -40,6 +39,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from .._engine import seeded
+from ..utils._signals import SigintWatch
 from ..datasets import (
     EMBEDDED_DATASETS,
     adbench_short_name,
@@ -306,39 +306,6 @@ def _recorded_warnings():
         yield caught
 
 
-class _InterruptWatch:
-    """Note whether SIGINT (Ctrl-C) arrives during the block.
-
-    Some training loops catch :class:`KeyboardInterrupt` and return normally
-    with fewer epochs (skorch's did); a cell fitted that way must not be
-    recorded as finished. In the main thread of a process (the runner's, or
-    a process-based worker's), the handler in place is wrapped so that it
-    also sets :attr:`interrupted`; it still runs, so Ctrl-C raises as
-    before. Elsewhere (threads, or SIGINT ignored) nothing changes.
-    """
-
-    def __init__(self):
-        self.interrupted = False
-        self._previous = None
-
-    def _handler(self, signum, frame):
-        self.interrupted = True
-        self._previous(signum, frame)
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-            if callable(previous):  # not SIG_IGN, SIG_DFL or a C-level handler
-                self._previous = previous
-                signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
-
-
 def _interrupted_by(exc):
     """Whether ``exc`` was raised while handling a KeyboardInterrupt."""
     seen = set()
@@ -394,7 +361,7 @@ def _run_cell(context, dataset, seed, method, split, n_threads=None):
     again when the run is resumed.
     """
     row = _cell_row(context, dataset, seed, method, split)
-    watch = _InterruptWatch()
+    watch = SigintWatch()
     try:
         with (
             watch,
@@ -412,7 +379,7 @@ def _run_cell(context, dataset, seed, method, split, n_threads=None):
                 fitted = time.perf_counter()
                 scores = _anomaly_scores(method, estimator, split.X_test)
                 scored, cpu_end = time.perf_counter(), time.process_time()
-        if watch.interrupted:  # the fit caught Ctrl-C and stopped early
+        if watch.received:  # the fit caught Ctrl-C and stopped early
             raise KeyboardInterrupt
         if scores.shape != split.y_test.shape or not np.all(np.isfinite(scores)):
             raise ValueError(f"{method.name} returned non-finite or misshaped scores.")
@@ -427,7 +394,7 @@ def _run_cell(context, dataset, seed, method, split, n_threads=None):
         if method.diagnostics is not None:
             row["extra"] = json.dumps(method.diagnostics(estimator, split), sort_keys=True)
     except Exception as exc:  # a failing cell is recorded, the run goes on
-        if watch.interrupted or _interrupted_by(exc):
+        if watch.received or _interrupted_by(exc):
             raise KeyboardInterrupt from exc
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         row["error"] = f"{_error_text(exc)} [{Path(frame.filename).name}:{frame.lineno}]"
