@@ -1,4 +1,5 @@
-"""The frozen API: IAD around pipelines, metadata routing, fit-time state, the engine's step hook."""
+"""The frozen API: IAD around pipelines, metadata routing, fit-time state and the
+engine's step hook."""
 
 import numpy as np
 import pytest

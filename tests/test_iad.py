@@ -357,7 +357,8 @@ def test_benchmark_suite_and_oracle_protocol():
     } == {f"IAD-Best-{b} (oracle)" for b in ("DeepSVDD", "MAF", "AE", "IForest")}
     # the options the paper leaves open are measured side by side; forests cannot warm-start
     names = set(suite.methods)
-    assert {"IAD-AE (warm start)", "IAD-MAF (beta=estimate)", "IAD-IForest (beta=estimate)"} <= names
+    variants = {"IAD-AE (warm start)", "IAD-MAF (beta=estimate)", "IAD-IForest (beta=estimate)"}
+    assert variants <= names
     assert "IAD-IForest (warm start)" not in names
     table2 = get_suite("iad-table2")
     assert table2.reference[("6_cardio", "IAD-DeepSVDD")] == 0.853

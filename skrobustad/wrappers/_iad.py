@@ -307,8 +307,8 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         fraction of anomalies estimated each round from the
         scores by Otsu's threshold (see
         :func:`~skrobustad.wrappers.otsu_contamination`; beyond the paper;
-        the estimate is biased upwards when anomalies are rare). A float ``c``: the ``1 - c`` quantile for a known
-        contamination ``c``.
+        the estimate is biased upwards when anomalies are rare). A float
+        ``c``: the ``1 - c`` quantile for a known contamination ``c``.
     selection : {"min_h", "last"}, default="min_h"
         Which round becomes ``estimator_``: the smallest termination value
         ``h`` (the paper) or the last round.
