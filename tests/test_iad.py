@@ -90,7 +90,7 @@ def test_importance_weights_of_constant_scores_are_uniform():
 
 def test_iad_applies_the_rule_to_the_previous_round(contaminated):
     X, _ = contaminated
-    iad = IAD(Centroid(), max_iter=3, tau=0.5).fit(X)
+    iad = IAD(Centroid(), max_iter=3, tau=0.5, beta="median").fit(X)
     for t in range(1, iad.n_iter_):
         anomaly = -iad.round_scores_[t - 1]
         med = np.median(anomaly)
@@ -155,7 +155,7 @@ def test_selected_round_is_the_min_h_round(contaminated):
 # -------------------------------------------------- behaviour on the data
 def test_weights_reach_both_ends_and_separate_anomalies(contaminated):
     X, y = contaminated
-    iad = IAD(Centroid(), max_iter=5).fit(X)
+    iad = IAD(Centroid(), max_iter=5, beta="median").fit(X)
     w = iad.sample_weight_
     assert w.max() > 0.98 and w.min() < 1e-6
     assert w[y == 0].mean() > 0.5 > w[y == 1].max()
@@ -179,6 +179,18 @@ def test_iad_down_weights_anomalies_for_a_deep_detector(contaminated):
     assert iad.sample_weight_[y == 1].mean() < 0.1 < 0.5 < iad.sample_weight_[y == 0].mean()
 
 
+def test_default_beta_leaves_clean_data_alone_and_the_median_does_not():
+    # clean Gaussian data: Tukey's fence (the default) keeps almost every
+    # weight near 1; the paper's median halves the weight of half the data
+    X = np.random.RandomState(0).normal(size=(400, 3))
+    default = IAD(Centroid(), max_iter=2).fit(X)
+    assert default.beta == "tukey"
+    assert np.mean(default.round_weights_[1] < 0.5) < 0.05
+    assert np.median(default.round_weights_[1]) > 0.95
+    median = IAD(Centroid(), max_iter=2, beta="median").fit(X)
+    assert np.mean(median.round_weights_[1] < 0.5) == pytest.approx(0.5, abs=0.01)
+
+
 def test_beta_tukey_puts_the_half_weight_at_the_fence(contaminated):
     X, y = contaminated
     iad = IAD(Centroid(), max_iter=2, beta="tukey").fit(X)
@@ -197,7 +209,7 @@ def test_beta_estimate_exposes_the_contamination(contaminated):
     iad = IAD(Centroid(), max_iter=3, beta="estimate").fit(X)
     assert iad.contamination_ == pytest.approx(y.mean(), abs=0.02)
     # with beta at the (1 - c) quantile far fewer normals are down-weighted
-    median = IAD(Centroid(), max_iter=3).fit(X)
+    median = IAD(Centroid(), max_iter=3, beta="median").fit(X)
     assert (iad.sample_weight_[y == 0] < 0.5).mean() < 0.1
     assert (median.sample_weight_[y == 0] < 0.5).mean() > 0.4
     known = IAD(Centroid(), max_iter=1, beta=0.1).fit(X)

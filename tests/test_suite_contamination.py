@@ -46,8 +46,8 @@ def test_suite_methods_are_the_defaults_beside_their_bases():
         assert {k: v for k, v in iad.get_params(deep=False).items() if k != "estimator"} == {
             k: v for k, v in IAD().get_params(deep=False).items() if k != "estimator"
         }
-    tukey = get_method("IAD(IsolationForest(), beta='tukey')").make(0)
-    assert tukey.beta == "tukey" and isinstance(tukey.estimator, IsolationForest)
+    paper = get_method("IAD(IsolationForest(), beta='median')").make(0)
+    assert paper.beta == "median" and isinstance(paper.estimator, IsolationForest)
 
 
 def test_splits_share_the_test_part_and_size_across_levels(tmp_path):

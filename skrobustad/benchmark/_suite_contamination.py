@@ -124,13 +124,13 @@ for _name, _make in _BASES.items():
     )
     register_method(
         Method(
-            f"IAD({_name}(), beta='tukey')",
-            partial(_iad, _make, beta="tukey"),
+            f"IAD({_name}(), beta='median')",
+            partial(_iad, _make, beta="median"),
             api="sklearn",
             family="skrobustad",
             description=(
-                f"skrobustad.IAD around {_name} at its defaults, beta='tukey' (the weights' "
-                "midpoint at Tukey's fence of the scores instead of their median)."
+                f"skrobustad.IAD around {_name} at its defaults with the paper's beta='median' "
+                "(the weights' midpoint at the median score, not at Tukey's fence)."
             ),
         )
     )
