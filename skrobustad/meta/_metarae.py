@@ -576,8 +576,9 @@ class MetaRAE(BaseEstimator):
         self.module_ = module
         self.history_ = history
         self.loss_curve_ = [float(h["train_loss"]) for h in history if "train_loss" in h]
-        self.lambda_ = float(module.lam)
-        self.mu_ = float(module.mu)
+        # (a subclass's network, e.g. the benchmark's prototypes, may have neither)
+        self.lambda_ = float(module.lam) if hasattr(module, "log_lambda") else None
+        self.mu_ = float(module.mu) if hasattr(module, "log_mu") else None
         self.n_tasks_ = len(train)
         self.n_validation_tasks_ = len(valid)
         return self
