@@ -45,13 +45,15 @@ def ridge_decoder(H, T, factor):
         The ridge regression of ``T`` on ``H`` with ``alpha = mu * N`` and no
         intercept.
     """
+    return _solve(factor, H.T @ T / H.shape[0]).T
+
+
+def _solve(factor, B):
+    """``(H^T H / N + mu I)^{-1} B`` from the factor of :func:`factor_gram`."""
     L, G = factor
-    B = H.T @ T / H.shape[0]  # (J, D)
     if L is not None:
-        Wt = torch.cholesky_solve(B, L)
-    else:
-        Wt = torch.linalg.solve(G, B)
-    return Wt.T
+        return torch.cholesky_solve(B, L)
+    return torch.linalg.solve(G, B)
 
 
 def soft_threshold(R, threshold):
@@ -71,9 +73,8 @@ def solve_inner(H, Y, A0, lam, mu, *, n_iter, attributes=True, iterate=True, tra
 
     ``H`` is fixed during the alternation, so the ridge system is solved once
     for all iterations: ``P = (H^T H / N + mu I)^{-1} H^T / N`` (J x N) by
-    one Cholesky solve, after which Eq. 4 is ``W^T = P (Y + A)`` and the
-    reconstruction ``H W^T = (H P)(Y + A)``: a product per iteration instead
-    of a solve (the same ``W``, by associativity).
+    one Cholesky solve, after which Eq. 4 is the product ``W^T = P (Y + A)``
+    (the same ``W``, by associativity): O(N J D) per iteration.
 
     Parameters
     ----------
@@ -107,19 +108,17 @@ def solve_inner(H, Y, A0, lam, mu, *, n_iter, attributes=True, iterate=True, tra
         if trace is not None:
             trace.append(float(inner_loss(Y, A, H, W, lam, mu)))
         return W, A
-    P = ridge_decoder(H, torch.eye(H.shape[0], dtype=H.dtype, device=H.device),
-                      factor).T  # (J, N): W^T = P @ T for any target T
-    M = H @ P  # (N, N): H W^T = M @ T
+    P = _solve(factor, H.T / H.shape[0])  # (J, N): W^T = P @ T for any target T
     half = lam / 2
-    T = Y + A
+    Wt = None
     for _ in range(n_iter):
-        T = Y + A
+        Wt = P @ (Y + A)  # Eq. 4
         if trace is not None:
-            trace.append(float(inner_loss(Y, A, H, (P @ T).T, lam, mu)))
-        A = soft_threshold(M @ T - Y, half)
+            trace.append(float(inner_loss(Y, A, H, Wt.T, lam, mu)))
+        A = soft_threshold(H @ Wt - Y, half)  # Eq. 5
         if trace is not None:
-            trace.append(float(inner_loss(Y, A, H, (P @ T).T, lam, mu)))
-    return (P @ T).T, A
+            trace.append(float(inner_loss(Y, A, H, Wt.T, lam, mu)))
+    return Wt.T, A
 
 
 def smoothed_auc(s_anomalous, s_normal):
