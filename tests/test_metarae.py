@@ -197,6 +197,17 @@ def test_early_stopping_keeps_the_best_validation_parameters(meta, tasks):
     assert [h["valid_auc"] for h in meta.history_] == meta.validation_scores_
 
 
+def test_early_stopping_restores_the_best_parameters(tasks):
+    params = {**TINY, "scale": False, "max_iter": 30, "lr": 0.03, "n_iter_no_change": None}
+    kw = dict(y_partial=tasks.y_partial_source, validation_tasks=tasks.X_validation,
+              validation_y_partial=tasks.y_partial_validation)
+    long = MetaRAE(**params).fit(tasks.X_source, **kw)
+    assert long.n_iter_ == 30 and long.best_iteration_ == 10  # validation AUROC fell after 10
+    short = MetaRAE(**{**params, "max_iter": 10}).fit(tasks.X_source, **kw)
+    for k, v in short.module_.state_dict().items():
+        torch.testing.assert_close(long.module_.state_dict()[k], v, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize(
     "params, check",
     [
@@ -308,3 +319,39 @@ def test_load_mvtec_tasks(data_home):
     assert all(X.shape[1] == 512 for X in t.X_source)
     for ep in t.target:
         assert 0 < ep["y_test"].mean() < 1
+
+
+# ------------------------------------------------------------ reproduction
+@pytest.mark.slow
+def test_rotated_digits_reproduction(smoke):
+    """MetaRAE against IsolationForest on the target episodes of held-out domain splits.
+
+    Smoke: 8 x 8 images, 30 per class, one split, 150 meta-iterations. Full:
+    the ``meta`` suite's setting (16 x 16, 100 per class, early stopping),
+    splits 1 and 2 (split 0 served during development), l_r = 0.1.
+    """
+    from sklearn.ensemble import IsolationForest
+
+    from skrobustad.benchmark._suite_meta import METARAE_PARAMS
+
+    if smoke:
+        splits, data = (1,), dict(image_size=8, n_per_class=30, l_r=0.3)
+        params = dict(support_size=15, max_iter=150, eval_every=50, lambda_init=0.1,
+                      scale=False, device="cpu")
+    else:
+        splits, data, params = (1, 2), dict(l_r=0.1), dict(METARAE_PARAMS)
+    ours, forest = [], []
+    for split in splits:
+        t = make_rotated_digits_tasks(random_state=split, **data)
+        meta = MetaRAE(**params, random_state=split).fit(
+            t.X_source, y_partial=t.y_partial_source, validation_tasks=t.X_validation,
+            validation_y_partial=t.y_partial_validation)
+        for ep in t.target:
+            d = meta.adapt(ep["X_support"])
+            ours.append(roc_auc_score(ep["y_test"], -d.score_samples(ep["X_test"])))
+            f = IsolationForest(n_estimators=100, random_state=0).fit(ep["X_support"])
+            forest.append(roc_auc_score(ep["y_test"], -f.score_samples(ep["X_test"])))
+    ours, forest = np.array(ours), np.array(forest)
+    print(f"MetaRAE {ours.mean():.4f}, IsolationForest {forest.mean():.4f}")
+    assert ours.mean() > 0.9
+    assert ours.mean() > forest.mean() - 0.01

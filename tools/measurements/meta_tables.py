@@ -2,7 +2,10 @@
 
 Usage::
 
-    python tools/measurements/meta_tables.py RESULTS/meta.csv [--suite meta]
+    python tools/measurements/meta_tables.py RESULTS/meta.csv [MORE/meta.csv ...] [--suite meta]
+
+(several results files of the same suite are merged, e.g. runs of disjoint
+methods written to different folders).
 
 - Table 1: every method's mean AUROC over the (domain split, l_r) cells;
   each baseline family (IForest, OCSVM, AE, RAE) at its best grid point (the
@@ -30,9 +33,11 @@ from scipy import stats
 FAMILIES = ("IForest", "OCSVM", "AE", "RAE")
 
 
-def _rows(path, suite):
-    with open(path, newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["suite"] == suite and not r["error"]]
+def _rows(paths, suite):
+    rows = []
+    for path in paths:
+        with open(path, newline="") as fh:
+            rows += [r for r in csv.DictReader(fh) if r["suite"] == suite and not r["error"]]
     for r in rows:
         r["l_r"] = json.loads(r["config"])["options"].get("l_r")
         r["auroc"] = float(r["auroc"])
@@ -47,7 +52,7 @@ def _family(method):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("csv")
+    parser.add_argument("csv", nargs="+")
     parser.add_argument("--suite", default="meta")
     args = parser.parse_args()
     rows = _rows(args.csv, args.suite)
