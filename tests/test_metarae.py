@@ -290,6 +290,30 @@ def test_pyod_adapter_fit_means_adapt(meta, tasks):
     np.testing.assert_allclose(clf.decision_function(ep["X_test"]), expected)
 
 
+def test_meta_suite_cells_fit_once_and_adapt_per_episode(tmp_path):
+    import json
+    from functools import partial
+
+    from skrobustad.benchmark import run_benchmark
+    from skrobustad.benchmark._registry import Method, get_method, get_suite
+
+    tiny = Method("MetaRAE (tiny)", partial(_tiny_meta), api="meta")
+    result = run_benchmark(
+        "meta", methods=[tiny, "OCSVM (nu=0.5)"], seeds=[0], out=tmp_path, plot=False,
+        protocol_kwargs={"l_r": 0.2, "image_size": 8, "n_per_class": 20})
+    assert [r["error"] for r in result.rows] == ["", ""]
+    for row in result.rows:
+        episodes = json.loads(row["extra"])["episodes"]
+        assert len(episodes) == 50 and 0.5 < row["auroc"] <= 1
+        assert row["auroc"] == pytest.approx(np.mean([e["auroc"] for e in episodes]))
+    assert get_method("MetaRAE w/o A").make(0).attributes is False
+    assert set(get_suite("meta").sweep["l_r"]) == {0.1, 0.2, 0.3}
+
+
+def _tiny_meta(random_state):
+    return MetaRAE(**{**TINY, "random_state": random_state, "scale": False})
+
+
 # ------------------------------------------------------------------ tasks
 def test_rotated_digits_tasks_follow_the_paper_protocol():
     t = make_rotated_digits_tasks(l_r=0.2, image_size=8, n_per_class=40, random_state=1)

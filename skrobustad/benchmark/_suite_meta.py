@@ -48,6 +48,8 @@ mode): MetaRAE with the paper's grid (K in {32, 64, 128} x lambda_0 in {0.1,
 1, 10}) chosen on the validation tasks.
 """
 
+from functools import partial
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin
@@ -231,25 +233,37 @@ def _diagnostics(est, split):
     }
 
 
-for suffix, params in METARAE_VARIANTS.items():
-    register_method(Method(
-        f"MetaRAE{suffix}",
-        lambda rs, p=params: MetaRAE(**{**METARAE_PARAMS, **p, "random_state": rs}),
-        api="meta", description=f"MetaRAE{suffix} (paper 000)", diagnostics=_diagnostics,
-    ))
-for name, robust in (("Proto", False), ("RProto", True)):
-    register_method(Method(
-        name, lambda rs, r=robust: ProtoMetaLearner(robust=r, random_state=rs), api="meta",
-        description=f"{name}: prototypical meta-learner (Table 1)", diagnostics=_diagnostics,
-    ))
-register_method(Method(
-    "MetaRAE (paper grid)",
-    lambda rs: ValidationSelectedMetaRAE(
+# the factories are module-level functions under functools.partial, so that
+# methods pickle (process and dask backends ship them to workers)
+def _metarae(random_state, **params):
+    return MetaRAE(**{**METARAE_PARAMS, **params, "random_state": random_state})
+
+
+def _proto(random_state, robust):
+    return ProtoMetaLearner(robust=robust, random_state=random_state)
+
+
+def _paper_grid(random_state):
+    return ValidationSelectedMetaRAE(
         grid=tuple({"task_dim": k, "lambda_init": lam} for k in (32, 64, 128)
                    for lam in (0.1, 1.0, 10.0)),
         params={k: v for k, v in METARAE_PARAMS.items() if k not in ("task_dim", "lambda_init")},
-        random_state=rs),
-    api="meta", description="MetaRAE, K and lambda_0 chosen on the validation tasks",
+        random_state=random_state)
+
+
+for suffix, params in METARAE_VARIANTS.items():
+    register_method(Method(
+        f"MetaRAE{suffix}", partial(_metarae, **params), api="meta",
+        description=f"MetaRAE{suffix} (paper 000)", diagnostics=_diagnostics,
+    ))
+for name, robust in (("Proto", False), ("RProto", True)):
+    register_method(Method(
+        name, partial(_proto, robust=robust), api="meta",
+        description=f"{name}: prototypical meta-learner (Table 1)", diagnostics=_diagnostics,
+    ))
+register_method(Method(
+    "MetaRAE (paper grid)", _paper_grid, api="meta",
+    description="MetaRAE, K and lambda_0 chosen on the validation tasks",
     diagnostics=_diagnostics,
 ))
 
@@ -271,6 +285,18 @@ class KNNDetector(OutlierMixin, BaseEstimator):
         return -distances[:, -1]
 
 
+def _iforest(random_state, n_estimators):
+    return IsolationForest(n_estimators=n_estimators, random_state=random_state)
+
+
+def _ocsvm(random_state, nu):
+    return OneClassSVM(nu=nu)
+
+
+def _knn(random_state, n_neighbors):
+    return KNNDetector(n_neighbors)
+
+
 def _ae(max_epochs, rs):
     from ..detectors import AutoEncoder
 
@@ -288,20 +314,18 @@ def _rae(alpha, rs):
 #: Baseline grids (appendix E, cut to what 50-point support sets need):
 #: family -> [(method name, factory)].
 BASELINE_GRID = {
-    "IForest": [(f"IForest (n_estimators={n})",
-                 lambda rs, n=n: IsolationForest(n_estimators=n, random_state=rs))
+    "IForest": [(f"IForest (n_estimators={n})", partial(_iforest, n_estimators=n))
                 for n in (50, 100, 200)],
-    "OCSVM": [(f"OCSVM (nu={nu})", lambda rs, nu=nu: OneClassSVM(nu=nu))
-              for nu in (0.1, 0.3, 0.5)],
-    "AE": [(f"AE (max_epochs={e})", lambda rs, e=e: _ae(e, rs)) for e in (100, 300)],
-    "RAE": [(f"RAE (alpha={a})", lambda rs, a=a: _rae(a, rs)) for a in (0.1, 1.0, 10.0)],
+    "OCSVM": [(f"OCSVM (nu={nu})", partial(_ocsvm, nu=nu)) for nu in (0.1, 0.3, 0.5)],
+    "AE": [(f"AE (max_epochs={e})", partial(_ae, e)) for e in (100, 300)],
+    "RAE": [(f"RAE (alpha={a})", partial(_rae, a)) for a in (0.1, 1.0, 10.0)],
 }
 for family, entries in BASELINE_GRID.items():
     for name, make in entries:
         register_method(Method(name, make, api="sklearn", family="sklearn"
                                if family in ("IForest", "OCSVM") else "skrobustad",
                                description=f"{family} on the target support set"))
-register_method(Method("5-NN", lambda rs: KNNDetector(5), api="sklearn", family="sklearn",
+register_method(Method("5-NN", partial(_knn, n_neighbors=5), api="sklearn", family="sklearn",
                        description="distance to the 5th nearest support point"))
 
 _BASELINES = tuple(name for entries in BASELINE_GRID.values() for name, _ in entries)
