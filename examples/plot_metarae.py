@@ -46,7 +46,7 @@ meta_no_a = MetaRAE(attributes=False, **params).fit(tasks.X_source, **fit_kw)
 
 # %%
 # Adapt to target support sets and compare with an IsolationForest
-# ---------------------------------------------------------------
+# ----------------------------------------------------------------
 # Each target episode gives an unlabeled support set (the only data of the
 # task the detectors see) and a labeled test set; here the episodes of two
 # of the ten target tasks.
@@ -65,7 +65,7 @@ for ratio in np.unique(rows[:, 0]):
 
 # %%
 # The anomalous attributes of a polluted support set (paper Fig. 4)
-# ------------------------------------------------------------------
+# -----------------------------------------------------------------
 # Support sets with 40% anomalies. The attribute mass ``sum |a_n|`` is
 # mostly on the anomalous rows: the adaptation refuses to reconstruct them.
 # The heatmap shows one task (digit 2 normal), the anomalies first.
