@@ -98,8 +98,7 @@ CHECK_PARAMS = {
     # the checks run on the adapted detector (see SelfTrainingAdaptedMetaRAE)
     # (svdd in float64: ||c - W h||^2 cancels, and float32 kernels round a row
     # differently by its position, which the sample-order checks see)
-    MetaRAE: [{}, dict(score="svdd", dtype="float64"),
-              dict(task_representation="none", iterate=False)],
+    MetaRAE: [{}, dict(score="svdd", dtype="float64")],
     IAD: [
         dict(estimator=IsolationForest(n_estimators=10), max_iter=1),
         dict(estimator=_tiny_ae(max_epochs=1), max_iter=1),
