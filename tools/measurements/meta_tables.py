@@ -74,35 +74,50 @@ def main():
         out = [cell_value(method, k) for k in keys]
         return out if all(o is not None for o in out) else None
 
-    # best grid point per family
-    tuned = {}
+    def seeds_of(method):
+        return {seed for seed, _ in by[method]}
+
+    # best grid point per family, compared on the seeds every member has
+    tuned, grids = {}, {}
     for fam in FAMILIES:
         members = [m for m in by if _family(m) == fam]
-        if members:
-            best = max(members, key=lambda m: np.mean([r["auroc"] for r in by[m].values()]))
-            tuned[fam] = best
+        if not members:
+            continue
+        common = set.intersection(*(seeds_of(m) for m in members))
+        if not common:
+            common = seeds_of(members[0])
+            members = [m for m in members if common <= seeds_of(m)]
+
+        def mean_on(m, seeds=common):
+            return np.mean([r["auroc"] for (seed, _), r in by[m].items() if seed in seeds])
+
+        tuned[fam] = max(members, key=mean_on)
+        grids[fam] = (sorted(common), {m: mean_on(m) for m in members})
     print(f"cells (seed, l_r) with meta-learners: {len(meta_cells)}")
-    print("\n### Table 1: mean AUROC [%] over the cells (baselines at their best grid point)\n")
-    print("| method | mean AUROC | cells |")
+    print("\n### Table 1: mean AUROC [%] (baselines at their best grid point)\n")
+    print("| method | mean AUROC | cells (seed, l_r) |")
     print("|---|---|---|")
-    table = {}
-    names = [m for m in by if _family(m) is None] + [tuned[f] for f in tuned]
+    names = [m for m in by if _family(m) is None] + list(tuned.values())
     for m in names:
-        rs = series(m, meta_cells) if meta_cells else list(by[m].values())
-        if rs is None:
-            rs = list(by[m].values())
-        table[m] = rs
-        print(f"| {m} | {100 * np.mean([r['auroc'] for r in rs]):.2f} | {len(rs)} |")
-    for fam, best in tuned.items():
-        grid = ", ".join(f"{m}: {100 * np.mean([r['auroc'] for r in by[m].values()]):.2f}"
-                         for m in by if _family(m) == fam)
-        print(f"\n{fam} grid (mean over its cells): {grid}")
+        keys = [k for k in meta_cells if cell_value(m, k) is not None] or list(by[m])
+        vals = [cell_value(m, k)["auroc"] for k in keys]
+        print(f"| {m} | {100 * np.mean(vals):.2f} | {len(keys)} |")
+    for fam, (common, means) in grids.items():
+        grid = ", ".join(f"{m}: {100 * v:.2f}" for m, v in means.items())
+        print(f"\n{fam} grid, mean over seeds {common}: {grid}")
 
     if "MetaRAE" in by and tuned:
-        keys = [k for k in meta_cells if k in by["MetaRAE"]]
-        best_fam = max(tuned, key=lambda f: np.mean([cell_value(tuned[f], k)["auroc"]
-                                                     for k in keys]))
-        base = tuned[best_fam]
+        # the best tuned baseline: the grid point (any family) with the best mean
+        # AUROC over MetaRAE's cells, among those computed on all of them
+        keys = sorted(by["MetaRAE"])
+        members = [m for m in by if _family(m) is not None]
+        full = [m for m in members if all(cell_value(m, k) is not None for k in keys)]
+        if not full:
+            full = [max(members, key=lambda m: sum(cell_value(m, k) is not None for k in keys))]
+            keys = [k for k in keys if cell_value(full[0], k) is not None]
+        base = max(full, key=lambda m: np.mean([cell_value(m, k)["auroc"] for k in keys]))
+        print("\ngrid points computed on every MetaRAE cell: " + ", ".join(
+            f"{m}: {100 * np.mean([cell_value(m, k)['auroc'] for k in keys]):.2f}" for m in full))
         a = np.array([by["MetaRAE"][k]["auroc"] for k in keys])
         b = np.array([cell_value(base, k)["auroc"] for k in keys])
         print(f"\n### MetaRAE vs the best tuned baseline ({base}), paired over {len(keys)} cells")
@@ -123,16 +138,18 @@ def main():
         t = stats.ttest_rel(ea, eb)
         w = stats.wilcoxon(ea, eb)
         print(f"over {ea.size} episodes: paired t p = {t.pvalue:.4g}, Wilcoxon p = {w.pvalue:.4g}")
-        print("\n### Per anomaly ratio of the support set (mean AUROC [%] over the episodes)\n")
-        print("| a_r | MetaRAE | " + " | ".join(tuned.values()) + " |")
-        print("|---" * (2 + len(tuned)) + "|")
+        print("\n### Per anomaly ratio of the support set (mean AUROC [%] over the episodes "
+              "of the cells above)\n")
+        shown = list(dict.fromkeys([base, *tuned.values()]))
+        print("| a_r | MetaRAE | " + " | ".join(shown) + " |")
+        print("|---" * (2 + len(shown)) + "|")
         for ar in sorted(set(ratios)):
             cols = []
-            for fam_best in tuned.values():
-                vals = [y["auroc"] for k in keys
+            for fam_best in shown:
+                vals = [y["auroc"] for k in keys if cell_value(fam_best, k) is not None
                         for y in cell_value(fam_best, k)["extra"]["episodes"]
                         if y["anomaly_ratio"] == ar]
-                cols.append(f"{100 * np.mean(vals):.2f}")
+                cols.append(f"{100 * np.mean(vals):.2f}" if vals else "-")
             print(f"| {ar} | {100 * ea[ratios == ar].mean():.2f} | " + " | ".join(cols) + " |")
 
     print("\n### Table 2: ablations (paired with MetaRAE over the cells both have)\n")
