@@ -2,11 +2,12 @@
 
 from .base import BaseDeepDetector
 from .detectors import AESAD, MAF, AutoEncoder, DeepSVDD, RobustAE
+from .meta import MetaRAE
 from .wrappers import IAD
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
-    "AESAD", "AutoEncoder", "BaseDeepDetector", "DeepSVDD", "IAD", "MAF", "RobustAE",
+    "AESAD", "AutoEncoder", "BaseDeepDetector", "DeepSVDD", "IAD", "MAF", "MetaRAE", "RobustAE",
     "__version__",
 ]

@@ -9,9 +9,12 @@ without an entry. ``EXPECTED_FAILED_CHECKS`` gives the checks expected to
 fail, each with its written reason.
 """
 
+import numpy as np
+from sklearn.base import clone
 from sklearn.ensemble import IsolationForest
 
-from skrobustad import AESAD, IAD, MAF, AutoEncoder, DeepSVDD, RobustAE
+from skrobustad import AESAD, IAD, MAF, AutoEncoder, DeepSVDD, MetaRAE, RobustAE
+from skrobustad.meta import AdaptedMetaRAE
 
 _STOCHASTIC = (
     "Training by mini-batch SGD is stochastic: an integer weight is not "
@@ -36,6 +39,44 @@ TINY_PARAMS = {
 }
 
 
+#: MetaRAE's tiny settings (it is not in TINY_PARAMS: the contract tests of
+#: tests/test_contract.py fit one array with sample_weight and a training
+#: history, while MetaRAE meta-trains on a list of tasks; its own tests are in
+#: tests/test_metarae.py).
+META_TINY_PARAMS = dict(task_dim=4, code_dim=4, hidden_dim=8, n_inner_iter=3, max_iter=4,
+                        eval_every=2, support_size=10, validation_fraction=None)
+
+
+def toy_tasks(n_features, n_tasks=3, seed=0):
+    """Gaussian tasks of width ``n_features``: normals N(0, 1), anomalies shifted by 4."""
+    rng = np.random.RandomState(seed)
+    X_tasks, y_tasks = [], []
+    for t in range(n_tasks):
+        X = rng.normal(size=(30, n_features)) + 0.3 * t
+        X[:6] += 4.0
+        y = np.full(30, -1, dtype=np.int8)
+        y[:2], y[6:10] = 1, 0
+        X_tasks.append(X)
+        y_tasks.append(y)
+    return X_tasks, y_tasks
+
+
+class SelfTrainingAdaptedMetaRAE(AdaptedMetaRAE):
+    """The adapted detector of scikit-learn's common checks (tests only).
+
+    scikit-learn's checks fit one array of whatever width they choose; an
+    :class:`AdaptedMetaRAE` adapts a MetaRAE meta-trained on that width. This
+    subclass changes only where the meta-trained model comes from: at fit
+    time it meta-trains a clone of ``meta_estimator`` (tiny, unfitted) on toy
+    tasks of the support set's width; validation, adaptation, scoring and
+    the offset are :class:`AdaptedMetaRAE`'s own code.
+    """
+
+    def _meta_model(self, n_features):
+        X_tasks, y_tasks = toy_tasks(n_features)
+        return clone(self.meta_estimator).fit(X_tasks, y_partial=y_tasks)
+
+
 def _tiny_ae(**overrides):
     return AutoEncoder(**{**TINY_PARAMS[AutoEncoder], "device": "cpu", **overrides})
 
@@ -54,6 +95,10 @@ CHECK_PARAMS = {
     DeepSVDD: [{}, dict(batch_norm=True, pretrain_epochs=1)],
     RobustAE: [{}, dict(n_outer_iter=2, batch_norm=True)],
     MAF: [{}],
+    # the checks run on the adapted detector (see SelfTrainingAdaptedMetaRAE)
+    # (svdd in float64: ||c - W h||^2 cancels, and float32 kernels round a row
+    # differently by its position, which the sample-order checks see)
+    MetaRAE: [{}, dict(score="svdd", dtype="float64")],
     IAD: [
         dict(estimator=IsolationForest(n_estimators=10), max_iter=1),
         dict(estimator=_tiny_ae(max_epochs=1), max_iter=1),
@@ -82,7 +127,11 @@ def check_instances():
     out = []
     for cls, param_sets in CHECK_PARAMS.items():
         for params in param_sets:
-            if cls in TINY_PARAMS:
+            if cls is MetaRAE:
+                meta = MetaRAE(**{**META_TINY_PARAMS, "random_state": 0, "device": "cpu",
+                                  **params})
+                out.append(SelfTrainingAdaptedMetaRAE(meta))
+            elif cls in TINY_PARAMS:
                 out.append(tiny(cls, **params))
             else:
                 out.append(cls(**{"random_state": 0, **params}))

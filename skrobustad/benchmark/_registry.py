@@ -9,7 +9,9 @@ method.
   to read its anomaly scores (scikit-learn's ``score_samples`` negated, or
   PyOD's ``decision_function``) and whether it takes labels.
 - A **protocol** turns one dataset ``(X, y)`` and a seed into one
-  :class:`Split`: training data with partial labels, test data with labels.
+  :class:`Split`: training data with partial labels, test data with labels;
+  or, for meta-learning, a task family (:class:`TaskSource`) and a seed into
+  one :class:`MetaSplit`: source and validation tasks plus target episodes.
 - A **suite** names a protocol (with its keyword arguments, and the options
   it sweeps across cells), datasets, methods and seeds.
 """
@@ -35,10 +37,16 @@ class Method:
         ``"pyod.IForest"``).
     make : callable ``(random_state: int) -> estimator``
         Returns a new, unfitted estimator.
-    api : {"sklearn", "pyod"}
+    api : {"sklearn", "pyod", "meta"}
         ``"sklearn"``: ``fit(X, y_partial=...)`` and anomaly score
         ``-score_samples(X)``. ``"pyod"``: ``fit(X, y)`` with ``y`` 1 = labeled
         anomaly, 0 = unlabeled, anomaly score ``decision_function(X)``.
+        ``"meta"``: a meta-learner (only on a :class:`MetaSplit`):
+        ``fit(X_source, y_partial=..., validation_tasks=...,
+        validation_y_partial=...)`` once, then ``adapt(X_support)`` per
+        episode and ``-score_samples`` of the adapted detector. On a
+        :class:`MetaSplit`, ``"sklearn"`` and ``"pyod"`` methods are fitted on
+        each episode's support set (unlabeled) and scored on its test set.
     uses_labels : bool, default=False
         Whether the method is given the split's partial labels. Unsupervised
         methods are fitted on ``X`` alone.
@@ -73,6 +81,38 @@ class Split:
     y_partial_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
+    info: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaskSource:
+    """A task family for a meta-learning protocol (dataset names ``"meta:<name>"``).
+
+    What the runner's loader returns in place of ``X`` for such a name; the
+    protocol builds the tasks itself (they depend on the seed: the domain
+    split) from ``name`` and ``data_home``.
+    """
+
+    name: str
+    data_home: object = None
+
+
+@dataclass(frozen=True)
+class MetaSplit:
+    """One meta-learning split produced by a protocol on a :class:`TaskSource`.
+
+    Source and validation tasks carry partial labels (1, 0, -1); each entry
+    of ``episodes`` is a dict with ``X_support`` (unlabeled), ``X_test``,
+    ``y_test`` (1 = anomaly) and descriptive keys (``task``,
+    ``anomaly_ratio``). A cell's ``auroc`` is the mean over its episodes;
+    its ``extra`` column lists the per-episode AUROCs.
+    """
+
+    X_source: list
+    y_partial_source: list
+    X_validation: list
+    y_partial_validation: list
+    episodes: list
     info: dict = field(default_factory=dict)
 
 

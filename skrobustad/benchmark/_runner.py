@@ -48,7 +48,17 @@ from ..datasets import (
     load_adbench,
     load_embedded,
 )
-from ._registry import Method, Split, Suite, get_method, get_protocol, get_suite, list_methods
+from ._registry import (
+    MetaSplit,
+    Method,
+    Split,
+    Suite,
+    TaskSource,
+    get_method,
+    get_protocol,
+    get_suite,
+    list_methods,
+)
 from ._report import _tuples, markdown_report, plot_results
 
 #: Columns of the results CSV, one row per (dataset, method, seed) cell.
@@ -120,6 +130,8 @@ def load_dataset(name, data_home=None, **kwargs):
     """
     if name.startswith("embedded:"):
         return load_embedded(name, return_X_y=True, **kwargs)
+    if name.startswith("meta:"):  # a task family: the meta protocol builds the tasks
+        return TaskSource(name.removeprefix("meta:"), data_home), None
     return load_adbench(name, data_home=data_home, return_X_y=True)
 
 
@@ -139,6 +151,11 @@ def _resolve_dataset(name, suite, suite_datasets, data_home):
         raise ValueError(f"Dataset {name!r} is ambiguous in suite {suite.name!r}: {matches}.")
     if matches:
         return matches[0]
+    if name.startswith("meta:"):
+        raise ValueError(
+            f"Task family {name!r} is not in suite {suite.name!r} "
+            f"({', '.join(suite_datasets)})."
+        )
     embedded = ", ".join(f"embedded:{key}" for key in EMBEDDED_DATASETS)
     if name.startswith("embedded:"):
         if name.removeprefix("embedded:") in EMBEDDED_DATASETS:
@@ -352,6 +369,94 @@ def _cell_row(context, dataset, seed, method, split=None):
     return row
 
 
+def _meta_cell_scores(method, estimator, split):
+    """Per-episode ``(auroc, average_precision, seconds)`` and the meta-fit seconds.
+
+    A meta-learner is fitted once on the split's source tasks and adapted to
+    every episode's support set (the seconds are adapt + score); any other
+    method is fitted anew on each support set (the seconds are fit + score).
+    """
+    from sklearn.base import clone
+
+    fit_seconds = 0.0
+    if method.api == "meta":
+        start = time.perf_counter()
+        estimator.fit(split.X_source, y_partial=split.y_partial_source,
+                      validation_tasks=split.X_validation or None,
+                      validation_y_partial=split.y_partial_validation or None)
+        fit_seconds = time.perf_counter() - start
+    elif not split.episodes:
+        raise ValueError("The meta split has no episodes.")
+    out = []
+    for episode in split.episodes:
+        start = time.perf_counter()
+        if method.api == "meta":
+            fitted = estimator.adapt(episode["X_support"])
+            scores = -np.asarray(fitted.score_samples(episode["X_test"]), dtype=np.float64)
+        else:
+            fitted = clone(estimator).fit(episode["X_support"])
+            scores = _anomaly_scores(method, fitted, episode["X_test"])
+        seconds = time.perf_counter() - start
+        if not np.all(np.isfinite(scores)):
+            raise ValueError(f"{method.name} returned non-finite scores.")
+        out.append((float(roc_auc_score(episode["y_test"], scores)),
+                    float(average_precision_score(episode["y_test"], scores)), seconds))
+    return out, fit_seconds
+
+
+def _run_meta_cell(context, dataset, seed, method, split, n_threads=None):
+    """One method on one :class:`MetaSplit`: the mean over its episodes."""
+    row = _cell_row(context, dataset, seed, method)
+    row.update(
+        n_train=int(sum(len(X) for X in split.X_source)),
+        n_test=int(sum(len(e["X_test"]) for e in split.episodes)),
+        n_features=int(split.X_source[0].shape[1]) if split.X_source else "",
+    )
+    watch = SigintWatch()
+    try:
+        with (
+            watch,
+            _limited_threads(n_threads),
+            _isolated_global_rng(seed),
+            _recorded_warnings() as caught,
+        ):
+            quiet = _SilentStdout() if method.api == "pyod" else contextlib.nullcontext()
+            with quiet:
+                estimator = method.make(seed)
+                cpu_start = time.process_time()
+                episodes, fit_seconds = _meta_cell_scores(method, estimator, split)
+                cpu_end = time.process_time()
+        if watch.received:
+            raise KeyboardInterrupt
+        aurocs, aps, seconds = (np.array(v) for v in zip(*episodes))
+        extra = {
+            "episodes": [
+                {"task": str(e.get("task", i)), "anomaly_ratio": e.get("anomaly_ratio"),
+                 "auroc": round(a, 6), "seconds": round(t, 5)}
+                for i, (e, a, t) in enumerate(zip(split.episodes, aurocs, seconds))
+            ],
+            **split.info,
+        }
+        if method.diagnostics is not None:
+            extra.update(method.diagnostics(estimator, split))
+        row.update(
+            auroc=float(aurocs.mean()),
+            average_precision=float(aps.mean()),
+            fit_seconds=round(fit_seconds if method.api == "meta" else float(seconds.sum()), 4),
+            score_seconds=round(float(seconds.mean()), 5),
+            cpu_seconds=round(cpu_end - cpu_start, 4),
+            warnings=";".join(sorted({w.category.__name__ for w in caught})),
+            extra=json.dumps(extra, sort_keys=True, default=str),
+        )
+    except Exception as exc:  # a failing cell is recorded, the run goes on
+        if watch.received or _interrupted_by(exc):
+            raise KeyboardInterrupt from exc
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        row["error"] = f"{_error_text(exc)} [{Path(frame.filename).name}:{frame.lineno}]"
+    row["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return row
+
+
 def _run_cell(context, dataset, seed, method, split, n_threads=None):
     """Fit and score one method on one split.
 
@@ -360,9 +465,13 @@ def _run_cell(context, dataset, seed, method, split, n_threads=None):
     cell is neither recorded as finished nor as failed, and is computed
     again when the run is resumed.
     """
+    if isinstance(split, MetaSplit):
+        return _run_meta_cell(context, dataset, seed, method, split, n_threads)
     row = _cell_row(context, dataset, seed, method, split)
     watch = SigintWatch()
     try:
+        if method.api == "meta":
+            raise ValueError(f"{method.name} is a meta-learner: it runs on meta protocols only.")
         with (
             watch,
             _limited_threads(n_threads),
@@ -410,7 +519,7 @@ def _failed_cell(context, dataset, seed, method, message):
 
 
 def _scaled(split, scale):
-    if scale is None:
+    if scale is None or isinstance(split, MetaSplit):  # meta-learners scale their tasks
         return split
     scaler = {"standard": StandardScaler, "minmax": MinMaxScaler}.get(scale)
     if scaler is None:

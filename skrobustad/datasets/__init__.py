@@ -11,6 +11,9 @@
   transductive, contamination levels) in one call each;
   :func:`make_labeled_anomaly_split` and :func:`make_polluted_split` the
   AE-SAD paper's.
+- :func:`make_rotated_digits_tasks` and :func:`load_mvtec_tasks` build
+  meta-learning tasks (source, validation and target episodes) for
+  :class:`~skrobustad.MetaRAE`.
 
 Nothing here touches the network unless a loader is asked to download.
 """
@@ -40,6 +43,7 @@ from ._generators import (
     make_polluted_split,
     mask_labels,
 )
+from ._meta_tasks import load_mvtec_tasks, make_rotated_digits_tasks
 
 __all__ = [
     "ADBENCH_CLASSICAL",
@@ -54,11 +58,13 @@ __all__ = [
     "load_breast_cancer_anomaly",
     "load_digits_anomaly",
     "load_embedded",
+    "load_mvtec_tasks",
     "load_wine_anomaly",
     "make_contaminated_sample",
     "make_contaminated_split",
     "make_contamination_levels",
     "make_labeled_anomaly_split",
     "make_polluted_split",
+    "make_rotated_digits_tasks",
     "mask_labels",
 ]
