@@ -1,12 +1,13 @@
 """skrobustad: robust deep anomaly detection with a scikit-learn API."""
 
 from .base import BaseDeepDetector
-from .detectors import AESAD, MAF, AutoEncoder, DeepSVDD, RobustAE
+from .detectors import AESAD, ELITE, MAF, AutoEncoder, DeepSAD, DeepSVDD, RobustAE
 from .wrappers import IAD
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
-    "AESAD", "AutoEncoder", "BaseDeepDetector", "DeepSVDD", "IAD", "MAF", "RobustAE",
+    "AESAD", "AutoEncoder", "BaseDeepDetector", "DeepSAD", "DeepSVDD", "ELITE", "IAD", "MAF",
+    "RobustAE",
     "__version__",
 ]

@@ -11,7 +11,7 @@ fail, each with its written reason.
 
 from sklearn.ensemble import IsolationForest
 
-from skrobustad import AESAD, IAD, MAF, AutoEncoder, DeepSVDD, RobustAE
+from skrobustad import AESAD, ELITE, IAD, MAF, AutoEncoder, DeepSAD, DeepSVDD, RobustAE
 
 _STOCHASTIC = (
     "Training by mini-batch SGD is stochastic: an integer weight is not "
@@ -29,6 +29,8 @@ TINY_PARAMS = {
     AutoEncoder: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32),
     AESAD: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32),
     DeepSVDD: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32, lr=1e-3),
+    DeepSAD: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32, lr=1e-3),
+    ELITE: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32, lr=1e-3),
     # one round: the engine draws one progress bar per round (test_verbose_levels);
     # tests/test_robust_ae.py reruns the contract checks with several rounds
     RobustAE: dict(hidden_dims=(4, 2), max_epochs=3, n_outer_iter=1, batch_size=32),
@@ -52,6 +54,10 @@ CHECK_PARAMS = {
     ],
     AESAD: [{}, dict(batch_norm=True, target_transform="threshold")],
     DeepSVDD: [{}, dict(batch_norm=True, pretrain_epochs=1)],
+    DeepSAD: [{}, dict(loss="hinge", batch_norm=True, pretrain_epochs=1)],
+    # the checks fit without labels (the unsupervised backbone): Tukey's fence
+    # ("auto") flags no point of their data for the autoencoder backbone
+    ELITE: [{}, dict(backbone="ae", margin="labeled-max", contamination=0.1)],
     RobustAE: [{}, dict(n_outer_iter=2, batch_norm=True)],
     MAF: [{}],
     IAD: [
@@ -65,6 +71,8 @@ EXPECTED_FAILED_CHECKS = {
     AutoEncoder: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     AESAD: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     DeepSVDD: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
+    DeepSAD: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
+    ELITE: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     RobustAE: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     MAF: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     IAD: {"check_sample_weight_equivalence_on_dense_data": _IAD_REWEIGHTS},
