@@ -281,3 +281,61 @@ def test_fit_time_per_epoch_within_3_5x_of_the_backbone(backbone, smoke):
     ratio = (_fit_seconds_per_epoch(elite, X, y_partial)
              / _fit_seconds_per_epoch(base, X, y_partial))
     assert ratio <= 3.5, f"ELITE({backbone}) is {ratio:.2f}x its backbone per epoch"
+
+
+# ------------------------------------------------------------------ benchmark
+def test_digits_protocol_sizes_and_fixed_test_set():
+    from skrobustad.benchmark._runner import load_dataset
+    from skrobustad.benchmark._suite_elite import POLLUTION_LEVELS, elite_digits
+
+    X, y = load_dataset("embedded:digits-classes")
+    tests = []
+    for rp in POLLUTION_LEVELS:
+        split = elite_digits(X, y, random_state=0, normal_class=3, pollution=rp)
+        yp = split.y_partial_train
+        assert (yp == 0).sum() == 10 and (yp == 1).sum() == 10
+        assert split.info["unlabeled_pollution"] == pytest.approx(rp, abs=0.01)
+        # about 126 training normals: 10 labeled and the rest unlabeled
+        n_unlabeled_normals = round((1 - split.info["unlabeled_pollution"])
+                                    * split.info["n_unlabeled"])
+        assert 110 <= n_unlabeled_normals <= 120
+        tests.append(split.X_test)
+        # no training row is in the test set
+        train = {r.tobytes() for r in split.X_train}
+        assert not any(r.tobytes() in train for r in split.X_test)
+    # the same test set at every r_p of a seed
+    for other in tests[1:]:
+        np.testing.assert_array_equal(other, tests[0])
+
+
+@pytest.mark.data
+def test_cifar_protocol_draws_anomalies_from_the_other_files(data_home):
+    from skrobustad.benchmark._suite_elite import elite_cifar
+    from skrobustad.datasets import load_adbench
+
+    X, y = load_adbench("CIFAR10_0", data_home=data_home, return_X_y=True)
+    split = elite_cifar(X, y, random_state=0, pollution=0.5, data_home=data_home)
+    assert len(split.X_train) == 2000
+    yp = split.y_partial_train
+    assert (yp == 0).sum() == 25 and (yp == 1).sum() == 25
+    assert split.info["unlabeled_pollution"] == pytest.approx(0.5)
+    own = {r.tobytes() for r in np.asarray(X, dtype=np.float64)}
+    anomalies = split.X_test[split.y_test == 1]
+    assert not any(r.tobytes() in own for r in anomalies)
+    normals = split.X_test[split.y_test == 0]
+    assert all(r.tobytes() in own for r in normals[:50])
+
+
+def test_elite_suites_are_registered():
+    import importlib.util
+
+    from skrobustad.benchmark import get_suite
+
+    suite = get_suite("elite")
+    assert suite.sweep["pollution"] == (0.1, 0.2, 0.3, 0.4, 0.5)
+    assert suite.sweep["normal_class"] == tuple(range(10))
+    assert {"ELITE (svdd)", "ELITE (ae)", "DeepSAD", "DeepSAD (hinge)", "pyod.DevNet"} <= set(
+        suite.methods)
+    has_xgboost = importlib.util.find_spec("xgboost") is not None
+    assert ("pyod.XGBOD" in suite.methods) == has_xgboost
+    assert set(get_suite("elite-cifar").datasets) == {"CIFAR10_0", "CIFAR10_4", "CIFAR10_6"}

@@ -51,7 +51,14 @@ from sklearn.utils import check_random_state
 
 from ..datasets import load_adbench
 from ..utils._validation import LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNLABELED
-from ._registry import Method, Split, Suite, register_method, register_protocol, register_suite
+from ._registry import (
+    Method,
+    Split,
+    Suite,
+    register_method,
+    register_protocol,
+    register_suite,
+)
 from ._suite_core import DEEP_PARAMS, _ours, _pyod
 
 #: The training contaminations of the paper's Fig. 3.
@@ -87,8 +94,8 @@ def polluted_split(X_normal, X_anomaly, *, pollution, n_labeled, random_state,
     rng = check_random_state(random_state)
     normal = rng.permutation(len(X_normal))
     anomaly = rng.permutation(len(X_anomaly))
-    n_test_n = int(round(test_fraction * len(normal)))
-    n_test_a = int(round(test_fraction * len(anomaly)))
+    n_test_n = round(test_fraction * len(normal))
+    n_test_a = round(test_fraction * len(anomaly))
     test_n, pool_n = normal[:n_test_n], normal[n_test_n:]
     test_a, pool_a = anomaly[:n_test_a], anomaly[n_test_a:]
     avail_n, avail_a = len(pool_n) - n_labeled, len(pool_a) - n_labeled
@@ -101,11 +108,11 @@ def polluted_split(X_normal, X_anomaly, *, pollution, n_labeled, random_state,
         n_un = avail_n
         if pollution > 0:
             n_un = min(n_un, int(np.floor(avail_a * (1 - pollution) / pollution)))
-        n_un_a = int(round(pollution * n_un / (1 - pollution)))
+        n_un_a = round(pollution * n_un / (1 - pollution))
         scale = min(1.0, max_unlabeled / max(n_un + n_un_a, 1))
-        n_un, n_un_a = int(n_un * scale), int(round(n_un_a * scale))
+        n_un, n_un_a = int(n_un * scale), round(n_un_a * scale)
     else:
-        n_un_a = int(round(pollution * n_unlabeled))
+        n_un_a = round(pollution * n_unlabeled)
         n_un = n_unlabeled - n_un_a
     if n_un > avail_n or n_un_a > avail_a or n_un < 1:
         raise ValueError(
@@ -203,7 +210,7 @@ register_protocol("elite-polluted", elite_polluted)
 # ----------------------------------------------------------------------- methods
 #: ELITE in the suites: its defaults (widths (64, 32), batch 128, Adam 1e-4,
 #: 100 epochs, eta_m 1e6, margin from the initial loss).
-ELITE_PARAMS = dict(hidden_dims=(64, 32), batch_size=128, lr=1e-4, max_epochs=100)
+ELITE_PARAMS = {"hidden_dims": (64, 32), "batch_size": 128, "lr": 1e-4, "max_epochs": 100}
 
 #: Deep SAD as the core suites' Deep SVDD (widths, epochs, batch, rate; step
 #: budget 500), eta = 1, no pre-training.
