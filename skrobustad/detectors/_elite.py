@@ -63,6 +63,9 @@ class _EliteStep:
         self.lr = lr
         self.meta_gradient = torch.full((n_rows,), float("nan"), dtype=X_val.dtype,
                                         device=X_val.device)
+        self.pseudo_label = torch.zeros(n_rows, dtype=torch.int64, device=X_val.device)
+        self.alpha = torch.full((n_rows,), float("nan"), dtype=X_val.dtype,
+                                device=X_val.device)
         self._epoch = None
 
     def validation_loss(self, module, params):
@@ -86,6 +89,8 @@ class _EliteStep:
         loss = (alpha * batch["weight"] * losses).mean()
         loss.backward()
         self.meta_gradient[batch["pos"]] = meta
+        self.pseudo_label[batch["pos"]] = is_anomaly.to(torch.int64)
+        self.alpha[batch["pos"]] = alpha
         self._record(net, float(alpha.sum()), valid_value, x.shape[0])
         return {"loss": loss.detach(), "y_pred": score.detach()}
 
@@ -415,10 +420,10 @@ class ELITE(BaseDeepDetector):
                 n_rows=len(train),
             )
             history = self._train(module, train, state, step_fn=step)
-            meta = step.meta_gradient.detach().cpu().double().numpy()
-            self.meta_gradients_ = meta
-            self.pseudo_labels_ = (meta > 0).astype(np.int64)
-            self.meta_weights_ = float(self.eta_m) * np.abs(meta)
+            # what the last step of each row used, as it used it
+            self.meta_gradients_ = step.meta_gradient.cpu().double().numpy()
+            self.pseudo_labels_ = step.pseudo_label.cpu().numpy()
+            self.meta_weights_ = step.alpha.cpu().double().numpy()
             self.validation_loss_curve_ = [
                 float(h["validation_loss"]) for h in history if "validation_loss" in h
             ]
