@@ -339,3 +339,22 @@ def test_elite_suites_are_registered():
     has_xgboost = importlib.util.find_spec("xgboost") is not None
     assert ("pyod.XGBOD" in suite.methods) == has_xgboost
     assert set(get_suite("elite-cifar").datasets) == {"CIFAR10_0", "CIFAR10_4", "CIFAR10_6"}
+
+
+@pytest.mark.parametrize("cls", ["ELITE", "DeepSAD"])
+def test_pyod_adapter_hands_the_labels_on(polluted, cls):
+    import warnings
+
+    import skrobustad
+    from skrobustad.pyod import PyODAdapter
+
+    X, _, y_partial = polluted
+    est = getattr(skrobustad, cls)(**{**FAST, "max_epochs": 3})
+    y = (y_partial == 1).astype(int)  # PyOD's y: 1 labeled anomaly, 0 unlabeled
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "labels ignored" warning
+        adapter = PyODAdapter(est).fit(X, y)
+    inner = adapter.estimator_
+    direct = getattr(skrobustad, cls)(**{**FAST, "max_epochs": 3}).fit(
+        X, y_partial=np.where(y == 1, 1, -1))
+    np.testing.assert_allclose(inner.score_samples(X), direct.score_samples(X), rtol=1e-6)
