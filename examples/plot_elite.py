@@ -45,7 +45,7 @@ split = task(0.5)
 digit_of = {row.tobytes(): d for row, d in zip(X, digit)}
 train_is_anomaly = np.array([digit_of[row.tobytes()] != 3 for row in split.X_train])
 
-params = dict(max_epochs=40, random_state=0, device="cpu")
+params = {"max_epochs": 40, "random_state": 0, "device": "cpu"}
 elite = ELITE(**params).fit(split.X_train, y_partial=split.y_partial_train)
 truth = train_is_anomaly[elite.training_rows_]
 

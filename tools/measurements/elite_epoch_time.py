@@ -30,8 +30,8 @@ def main():
     X = rng.normal(size=(args.rows, args.features))
     y_partial = np.full(args.rows, -1)
     y_partial[:25], y_partial[-25:] = 0, 1
-    common = dict(hidden_dims=(64, 32), max_epochs=args.epochs, batch_size=128, lr=1e-4,
-                  random_state=0, device="cpu")
+    common = {"hidden_dims": (64, 32), "max_epochs": args.epochs, "batch_size": 128, "lr": 1e-4,
+                  "random_state": 0, "device": "cpu"}
     pairs = {
         "svdd": (ELITE("svdd", **common), DeepSVDD(max_steps=None, **common)),
         "ae": (ELITE("ae", **common),
