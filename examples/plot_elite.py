@@ -1,7 +1,7 @@
 """
-=======================================================
+========================================================
 ELITE: pseudo labels for polluted training data (digits)
-=======================================================
+========================================================
 
 :class:`~skrobustad.ELITE` uses a few labeled samples as a *validation set*:
 for every training sample, the meta-gradient ``M`` of the validation loss
