@@ -13,7 +13,9 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.ensemble import IsolationForest
 
-from skrobustad import AESAD, IAD, MAF, AutoEncoder, DeepSVDD, MetaRAE, RobustAE
+from skrobustad import (
+    AESAD, ELITE, IAD, MAF, AutoEncoder, DeepSAD, DeepSVDD, MetaRAE, RobustAE,
+)
 from skrobustad.meta import AdaptedMetaRAE
 
 _STOCHASTIC = (
@@ -32,6 +34,8 @@ TINY_PARAMS = {
     AutoEncoder: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32),
     AESAD: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32),
     DeepSVDD: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32, lr=1e-3),
+    DeepSAD: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32, lr=1e-3),
+    ELITE: dict(hidden_dims=(4, 2), max_epochs=3, batch_size=32, lr=1e-3),
     # one round: the engine draws one progress bar per round (test_verbose_levels);
     # tests/test_robust_ae.py reruns the contract checks with several rounds
     RobustAE: dict(hidden_dims=(4, 2), max_epochs=3, n_outer_iter=1, batch_size=32),
@@ -93,6 +97,10 @@ CHECK_PARAMS = {
     ],
     AESAD: [{}, dict(batch_norm=True, target_transform="threshold")],
     DeepSVDD: [{}, dict(batch_norm=True, pretrain_epochs=1)],
+    DeepSAD: [{}, dict(loss="hinge", batch_norm=True, pretrain_epochs=1)],
+    # the checks fit without labels (the unsupervised backbone): Tukey's fence
+    # ("auto") flags no point of their data for the autoencoder backbone
+    ELITE: [{}, dict(backbone="ae", margin="labeled-max", contamination=0.1)],
     RobustAE: [{}, dict(n_outer_iter=2, batch_norm=True)],
     MAF: [{}],
     # the checks run on the adapted detector (see SelfTrainingAdaptedMetaRAE)
@@ -110,6 +118,8 @@ EXPECTED_FAILED_CHECKS = {
     AutoEncoder: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     AESAD: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     DeepSVDD: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
+    DeepSAD: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
+    ELITE: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     RobustAE: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     MAF: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC},
     IAD: {"check_sample_weight_equivalence_on_dense_data": _IAD_REWEIGHTS},

@@ -2,8 +2,10 @@
 
 from ._aesad import AESAD
 from ._autoencoder import AutoEncoder
+from ._deep_sad import DeepSAD
 from ._deep_svdd import DeepSVDD
+from ._elite import ELITE
 from ._maf import MAF
 from ._robust_ae import RobustAE
 
-__all__ = ["AESAD", "AutoEncoder", "DeepSVDD", "MAF", "RobustAE"]
+__all__ = ["AESAD", "AutoEncoder", "DeepSAD", "DeepSVDD", "ELITE", "MAF", "RobustAE"]
