@@ -9,6 +9,7 @@ deep inside torch or scikit-learn.
 import os
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -127,8 +128,23 @@ def test_real_sigint_stops_a_long_fit(data):
     # a first short fit does torch's lazy imports: a signal landing inside an
     # import would leave the module half-initialised for later tests
     AutoEncoder(hidden_dims=(4, 2), max_epochs=1, batch_size=8, device="cpu").fit(data)
+    # an earlier test that left its own SIGINT handler installed would make
+    # the fit below ignore the signal: fail here instead of training forever
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    class Watchdog(Callback):
+        """Fails the fit (instead of hanging) when the signal never arrives."""
+
+        def on_epoch_end(self, net, **kwargs):
+            if time.monotonic() - started > 120:
+                raise AssertionError("SIGINT did not reach the fit within 120 s")
+
     timer = threading.Timer(0.5, os.kill, args=(os.getpid(), signal.SIGINT))
-    est = AutoEncoder(hidden_dims=(4, 2), max_epochs=100_000, batch_size=8, device="cpu")
+    est = AutoEncoder(
+        hidden_dims=(4, 2), max_epochs=100_000, batch_size=8, device="cpu",
+        callbacks=[Watchdog()],
+    )  # fmt: skip
+    started = time.monotonic()
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
