@@ -281,11 +281,14 @@ def test_bad_input_is_refused_clearly(cnn, image_task):
 
 
 def test_trainable_share_at_k2_on_the_suite_backbone():
-    net = ResidualCNN(1, channels=(16, 32, 64))
-    x = np.random.RandomState(0).normal(size=(4, 1, 16, 16)).astype(np.float32)
+    from skrobustad.benchmark._suite_adra import CHANNELS, HSC_PARAMS, SIZE
+
+    net = ResidualCNN(1, channels=CHANNELS)
+    x = np.random.RandomState(0).normal(size=(4, 1, SIZE, SIZE)).astype(np.float32)
     share = {}
     for k in (1, 2, 4):
-        est = ADRA(net, n_experts=k, max_epochs=1, device="cpu", random_state=0)
+        est = ADRA(net, n_experts=k, head_dim=HSC_PARAMS["head_dim"], max_epochs=1,
+                   device="cpu", random_state=0)
         est.fit(x)
         share[k] = est.n_trainable_params_ / est.n_backbone_params_
     assert share[1] < share[2] < share[4]

@@ -74,9 +74,10 @@ class ADRA(BaseDeepDetector):
     rank : int, default=8
         Rank of the corrections of ``Linear`` layers.
     head_dim : int, default=16
-        Size of the representation ``z`` (the paper does not give it). On
-        the ``adra`` suite's ResNet (75k parameters) the head is 1.4% of the
-        backbone at 16, 2.8% at 32.
+        Size of the representation ``z`` (the paper does not give it). The
+        head has ``head_dim * (d + 1)`` parameters for ``d`` backbone
+        outputs: on a ResidualCNN ``(16, 32, 64)`` (74k parameters), 1.4% of
+        the backbone at 16.
     bn_stats : {"frozen", "task"}, default="frozen"
         Batch norm of the backbone. ``"frozen"``: evaluation mode with the
         pretrained statistics, which stay bit-identical (the paper keeps the
@@ -358,6 +359,10 @@ class ADRA(BaseDeepDetector):
     def _loss(self, output, batch):
         return hsc_loss(output, batch["y"] == LABEL_ANOMALY)
 
+    def _module_loss(self, module):
+        """The training loss of ``module`` (``_loss``; a subclass may add a penalty)."""
+        return self._loss
+
     def _score_batch(self, module, X):
         return hsc_radial(module(X).double())
 
@@ -410,6 +415,7 @@ class ADRA(BaseDeepDetector):
             optimizer_kwargs={"momentum": self.momentum, "weight_decay": self.weight_decay},
             iterator=BalancedBatchIterator,
             extra_callbacks=[("lr_schedule", schedule)],
+            loss_fn=self._module_loss(module),
         )
         self.center_ = module.center.detach().cpu().numpy().copy()
         return module, history
