@@ -293,3 +293,15 @@ def test_trainable_share_at_k2_on_the_suite_backbone():
         share[k] = est.n_trainable_params_ / est.n_backbone_params_
     assert share[1] < share[2] < share[4]
     assert share[2] <= 0.25
+
+
+def test_torchvision_resnet_backbone():
+    torchvision = pytest.importorskip("torchvision")  # the optional "vision" extra
+    resnet = torchvision.models.resnet18(weights=None)  # never downloads
+    resnet.fc = torch.nn.Identity()
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(8, 3, 32, 32)).astype(np.float32)
+    est = ADRA(resnet, n_experts=2, layers="conv", max_epochs=1, batch_size=4, device="cpu",
+               random_state=0).fit(X, y_partial=np.r_[np.zeros(4), np.ones(4)])
+    assert est.n_trainable_params_ < 0.3 * est.n_backbone_params_
+    assert np.all(np.isfinite(est.score_samples(X)))
