@@ -66,10 +66,10 @@ auroc = {1: [], 2: [], 4: []}
 fitted = {}
 for normal in (5, 7, 9):
     X_train, y_partial, X_test, y_test = task(normal)
-    for k in auroc:
+    for k, values in auroc.items():
         est = ADRA(backbone, n_experts=k, max_epochs=6, head_dim=8, random_state=0,
                    device="cpu").fit(X_train, y_partial=y_partial)
-        auroc[k].append(roc_auc_score(y_test, -est.score_samples(X_test)))
+        values.append(roc_auc_score(y_test, -est.score_samples(X_test)))
         fitted[k] = est
 for k, values in auroc.items():
     print(f"K={k}: mean AUROC (5, 7, 9) {np.mean(values):.3f}  trainable parameters per task "

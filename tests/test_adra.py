@@ -156,15 +156,15 @@ def test_exposure_scores_rise_and_normal_scores_fall_during_training(cnn, image_
 
 def test_outlier_exposure_reaches_the_model(cnn, image_task):
     X, y_partial, test, _ = image_task
-    with_oe = _fit(cnn, X, y_partial, max_epochs=8)
-    without = _fit(cnn, X[y_partial == 0], max_epochs=8)
+    with_oe = _fit(cnn, X, y_partial, max_epochs=4)
+    without = _fit(cnn, X[y_partial == 0], max_epochs=4)
     assert with_oe.n_exposure_ == 192 and without.unsupervised_
     assert not np.allclose(with_oe.score_samples(test), without.score_samples(test))
     # the exposure corpus itself is scored abnormal
     s = with_oe.score_samples(X)
     assert s[y_partial == 1].mean() < s[y_partial == 0].mean()
     # relabeling the corpus as unlabeled (it then trains as normal) changes the model
-    as_normal = _fit(cnn, X, np.full(len(X), -1), max_epochs=8)
+    as_normal = _fit(cnn, X, np.full(len(X), -1), max_epochs=4)
     assert as_normal.unsupervised_
     assert not np.allclose(as_normal.score_samples(test), with_oe.score_samples(test))
 

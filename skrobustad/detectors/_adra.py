@@ -146,9 +146,16 @@ class ADRA(BaseDeepDetector):
         representation).
     input_shape_ : tuple of int
         ``X.shape[1:]`` at fit.
-    offset_, device_, n_iter_, loss_curve_, history_, n_features_in_ :
-        See :class:`~skrobustad.base.BaseDeepDetector` (``n_features_in_``
-        is ``X.shape[1]``, the channels for images).
+    offset_ : float
+        Threshold of ``score_samples`` (see ``contamination``).
+    device_ : torch.device
+    n_iter_ : int
+    loss_curve_ : list of float
+    history_ : skorch.History
+    n_features_in_ : int
+        ``X.shape[1]``: the features, or the channels of images.
+    feature_names_in_ : ndarray of str
+        Defined when ``X`` has string column names.
     scaler_ : StandardScaler or None
 
     Notes
