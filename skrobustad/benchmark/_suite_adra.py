@@ -327,23 +327,17 @@ class _Task(OffsetOutlierMixin, BaseEstimator):
         return self.estimator_.score_samples(self._rows(X))
 
 
-def _adra(k, exposure=True):
-    def make(random_state):
-        est = ADRA(pretrained_backbone(random_state), n_experts=k, random_state=random_state,
-                   **HSC_PARAMS)
-        return _Task(est, exposure=exposure)
-
-    return make
+def _make_adra(random_state, k=2, exposure=True):
+    est = ADRA(pretrained_backbone(random_state), n_experts=k, random_state=random_state,
+               **HSC_PARAMS)
+    return _Task(est, exposure=exposure)
 
 
-def _full(pretrained, l2sp=0.0):
-    def make(random_state):
-        backbone = pretrained_backbone(random_state) if pretrained else _scratch_backbone
-        est = _FullTraining(backbone, l2sp=l2sp, bn_stats="frozen" if pretrained else "task",
-                            random_state=random_state, **HSC_PARAMS)
-        return _Task(est)
-
-    return make
+def _make_full(random_state, pretrained=True, l2sp=0.0):
+    backbone = pretrained_backbone(random_state) if pretrained else _scratch_backbone
+    est = _FullTraining(backbone, l2sp=l2sp, bn_stats="frozen" if pretrained else "task",
+                        random_state=random_state, **HSC_PARAMS)
+    return _Task(est)
 
 
 def _knn(random_state):
@@ -361,19 +355,23 @@ def _iforest(random_state):
     return _Task(IsolationForest(random_state=random_state), exposure=False, images=False)
 
 
+# module-level functions and partials: methods are pickled to process workers
 _METHODS = {
-    "ADRA-K1": (_adra(1), "ADRA, K = 1, outlier exposure from the digits 0-4."),
-    "ADRA-K2": (_adra(2), "ADRA, K = 2, outlier exposure from the digits 0-4."),
-    "ADRA-K4": (_adra(4), "ADRA, K = 4, outlier exposure from the digits 0-4."),
-    "UADRA": (_adra(2, exposure=False), "ADRA, K = 2, without outlier exposure (normals only)."),
-    "SAD": (_full(False), "The ResidualCNN from scratch, HSC + outlier exposure (paper's SAD)."),
-    "TF": (_full(True), "Full fine-tuning of the pretrained ResidualCNN, HSC + exposure."),
-    "L2-SP": (_full(True, 1e-2), ("TF + L2-SP penalty (alpha = 1e-2) towards the pretrained "
-                                  "weights.")),
+    "ADRA-K1": (functools.partial(_make_adra, k=1), "ADRA, K = 1, outlier exposure from 0-4."),
+    "ADRA-K2": (functools.partial(_make_adra, k=2), "ADRA, K = 2, outlier exposure from 0-4."),
+    "ADRA-K4": (functools.partial(_make_adra, k=4), "ADRA, K = 4, outlier exposure from 0-4."),
+    "UADRA": (functools.partial(_make_adra, k=2, exposure=False),
+              "ADRA, K = 2, without outlier exposure (normals only)."),
+    "SAD": (functools.partial(_make_full, pretrained=False),
+            "The ResidualCNN from scratch, HSC + outlier exposure (the paper's SAD row)."),
+    "TF": (functools.partial(_make_full, pretrained=True),
+           "Full fine-tuning of the pretrained ResidualCNN, HSC + outlier exposure."),
+    "L2-SP": (functools.partial(_make_full, pretrained=True, l2sp=1e-2),
+              "TF + the L2-SP penalty (alpha = 1e-2) towards the pretrained weights."),
     "kNN-AD": (_knn, ("Mean distance to the 2 nearest training normals in the frozen "
                       "pretrained features (Bergman et al. 2020).")),
-    "DeepSVDD-pixels": (_deep_svdd, ("skrobustad.DeepSVDD (defaults) on the 256 pixels, "
-                                     "normals only.")),
+    "DeepSVDD-pixels": (_deep_svdd,
+                        "skrobustad.DeepSVDD (defaults) on the 256 pixels, normals only."),
     "IForest-pixels": (_iforest, "sklearn IsolationForest on the 256 pixels, normals only."),
 }
 for _name, (_make, _description) in _METHODS.items():
