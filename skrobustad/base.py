@@ -158,6 +158,11 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     #: Unsupervised detectors leave labeled anomalies out of training.
     _uses_anomaly_labels = False
 
+    #: Estimators whose labeled anomalies are an outlier-exposure corpus
+    #: (ADRA), usually larger than the normal set, set this: no warning when
+    #: more than half of ``y_partial`` is 1.
+    _labels_are_exposure = False
+
     #: Subclasses with a ``warm_start`` parameter set this (see ``_initial_module``).
     _has_warm_start = False
 
@@ -307,10 +312,10 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 LabelsIgnoredWarning,
                 stacklevel=3,
             )
-        X = validate_data(
-            self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=not warm
+        X = self._validate_X(X, reset=not warm)
+        y_partial = check_y_partial(
+            y_partial, X.shape[0], warn_majority=not self._labels_are_exposure
         )
-        y_partial = check_y_partial(y_partial, X.shape[0])
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
@@ -352,10 +357,19 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             The negated anomaly score of the detector.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = self._validate_X(X, reset=False)
         return -self._anomaly_scores(X)
 
     # --------------------------------------------------------------- helpers
+    def _validate_X(self, X, *, reset):
+        """Validate ``X`` (2-D floats; sets or checks ``n_features_in_``).
+
+        Estimators taking other shapes (ADRA's images) override this.
+        """
+        return validate_data(
+            self, X, dtype=[np.float64, np.float32], ensure_min_samples=1, reset=reset
+        )
+
     def _draw_seed(self):
         """One integer seed from ``random_state`` (a fit's torch generators derive from it)."""
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -466,9 +480,20 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         return max(1, min(self.max_epochs, -(-self.max_steps // max(batches, 1))))
 
     def _train(self, module, data, state, *, max_epochs=None, step_fn=None, loss_fn=None,
-               generator_offset=0):
-        """Train ``module`` with the shared engine and this estimator's settings."""
+               generator_offset=0, optimizer=None, optimizer_kwargs=None, iterator=None,
+               extra_callbacks=()):
+        """Train ``module`` with the shared engine and this estimator's settings.
+
+        ``optimizer`` / ``optimizer_kwargs`` replace Adam and its
+        ``weight_decay`` (ADRA's SGD with momentum), ``iterator`` the
+        training batch iterator (ADRA's balanced batches), and
+        ``extra_callbacks`` (e.g. a learning-rate schedule) run before the
+        user's ``callbacks``.
+        """
         self._check_batch_norm(len(data))
+        if optimizer_kwargs is None:
+            optimizer_kwargs = {"weight_decay": self.weight_decay}
+        callbacks = list(extra_callbacks) + list(copy.deepcopy(self.callbacks) or [])
         return train_module(
             module,
             data,
@@ -480,12 +505,14 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             lr=self.lr,
             device=self.device_,
             generator=state.generator(generator_offset),
-            optimizer_kwargs={"weight_decay": self.weight_decay},
-            callbacks=copy.deepcopy(self.callbacks),
+            optimizer=torch.optim.Adam if optimizer is None else optimizer,
+            optimizer_kwargs=optimizer_kwargs,
+            callbacks=callbacks,
             verbose=self.verbose,
             validation_fraction=self.validation_fraction,
             drop_last=self._drop_last(len(data)),
             name=type(self).__name__,
+            iterator_train=iterator,
         )
 
     def _anomaly_scores(self, X, training=False):

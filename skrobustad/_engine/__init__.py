@@ -7,10 +7,10 @@ step is not "forward, loss, backward" (ELITE's look-ahead, MetaRAE's
 episodes), a whole step (``step_fn``); they never write a loop of their own.
 """
 
-from ._data import BatchData, BatchIterator, n_batches
+from ._data import BalancedBatchIterator, BatchData, BatchIterator, n_batches
 from ._train import map_chunks, predict_batches, seeded, train_module
 
 __all__ = [
-    "BatchData", "BatchIterator", "map_chunks", "n_batches", "predict_batches", "seeded",
-    "train_module",
+    "BalancedBatchIterator", "BatchData", "BatchIterator", "map_chunks", "n_batches",
+    "predict_batches", "seeded", "train_module",
 ]

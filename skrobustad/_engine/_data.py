@@ -110,3 +110,80 @@ class BatchIterator:
             else:
                 idx = order[start:stop]
                 yield {k: v.index_select(0, idx) for k, v in tensors.items()}, None
+
+
+class BalancedBatchIterator(BatchIterator):
+    """Batches with equal numbers of normal and outlier-exposure rows.
+
+    The rows whose ``"y"`` equals ``positive`` (``1``: the labeled anomalies
+    or an outlier-exposure corpus) form one pool, every other row the other.
+    Each batch holds ``batch_size // 2`` rows of the other pool (at least
+    one) and as many exposure rows. An epoch is one pass over the other
+    pool, in a fresh order; the exposure rows of an epoch are drawn without
+    replacement from a fresh permutation of their pool (a new permutation
+    starts when it runs out, so a corpus smaller than the normal set repeats
+    within an epoch; skorch builds a new iterator every epoch). Without rows
+    in one of the pools it iterates as :class:`BatchIterator`.
+
+    Parameters
+    ----------
+    dataset : BatchData
+        Must hold ``"y"``.
+    batch_size : int
+    shuffle : bool, default=False
+        Ignored: the pools are always drawn in a random order (from
+        ``generator``); present for skorch's iterator interface.
+    generator : torch.Generator or None
+    drop_last : bool, default=False
+        Drop a final batch with fewer normal rows than the others.
+    step_budget : StepBudget or None, default=None
+    positive : int, default=1
+        The ``"y"`` code of the exposure rows.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None, drop_last=False,
+                 step_budget=None, positive=1):
+        super().__init__(dataset, batch_size, shuffle=shuffle, generator=generator,
+                         drop_last=drop_last, step_budget=step_budget)
+        y = dataset.tensors["y"]
+        is_pos = (y == positive).cpu()
+        self._pos = torch.nonzero(is_pos).flatten()
+        self._neg = torch.nonzero(~is_pos).flatten()
+        self._half = max(1, self.batch_size // 2)
+        self._stream = None  # remaining exposure rows of the current permutation
+
+    @property
+    def balanced(self):
+        """Whether both pools have rows (otherwise plain batches)."""
+        return len(self._pos) > 0 and len(self._neg) > 0
+
+    def __len__(self):
+        if not self.balanced:
+            return super().__len__()
+        return n_batches(len(self._neg), self._half, self.drop_last)
+
+    def _take_exposure(self, k):
+        parts, needed = [], k
+        while needed:
+            if self._stream is None or len(self._stream) == 0:
+                perm = torch.randperm(len(self._pos), generator=self.generator)
+                self._stream = self._pos[perm]
+            parts.append(self._stream[:needed])
+            self._stream = self._stream[needed:]
+            needed -= len(parts[-1])
+        return torch.cat(parts)
+
+    def __iter__(self):
+        if not self.balanced:
+            yield from super().__iter__()
+            return
+        tensors = self.dataset.tensors
+        device = next(iter(tensors.values())).device
+        neg = self._neg[torch.randperm(len(self._neg), generator=self.generator)]
+        n_batches_ = len(self)
+        if self.step_budget is not None:
+            n_batches_ = self.step_budget.take(n_batches_)
+        for b in range(n_batches_):
+            normal = neg[b * self._half:(b + 1) * self._half]
+            idx = torch.cat([normal, self._take_exposure(len(normal))]).to(device)
+            yield {k: v.index_select(0, idx) for k, v in tensors.items()}, None

@@ -241,6 +241,7 @@ def train_module(
     drop_last=False,
     name=None,
     max_steps=None,
+    iterator_train=None,
 ):
     """Train ``module`` in place on ``data`` and return skorch's history.
 
@@ -278,6 +279,11 @@ def train_module(
     max_steps : int, optional
         Stop after this many gradient steps (the last epoch is then
         partial), or after ``max_epochs`` epochs, whichever comes first.
+    iterator_train : BatchIterator subclass, optional
+        The training iterator (default :class:`BatchIterator`), e.g.
+        :class:`~skrobustad._engine.BalancedBatchIterator` for batches
+        balanced between normal and outlier-exposure rows; built with the
+        same arguments (dataset, batch size, generator, drop_last, budget).
 
     Returns
     -------
@@ -328,7 +334,7 @@ def train_module(
         lr=lr,
         max_epochs=max_epochs,
         batch_size=batch_size,
-        iterator_train=BatchIterator,
+        iterator_train=BatchIterator if iterator_train is None else iterator_train,
         iterator_valid=BatchIterator,
         iterator_train__shuffle=True,
         iterator_train__generator=generator,

@@ -10,7 +10,7 @@ LABEL_UNLABELED = -1
 _ALLOWED_CODES = (LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNLABELED)
 
 
-def check_y_partial(y_partial, n_samples):
+def check_y_partial(y_partial, n_samples, *, warn_majority=True):
     """Validate partial labels and return them as an ``int8`` array.
 
     Parameters
@@ -20,6 +20,11 @@ def check_y_partial(y_partial, n_samples):
         (unlabeled). ``None`` means every sample is unlabeled.
     n_samples : int
         Number of training samples the labels must match.
+    warn_majority : bool, default=True
+        Warn when more than half of the samples are labeled 1 (a likely sign
+        of scikit-learn's +1 / -1 labels). Estimators whose labeled anomalies
+        are an outlier-exposure corpus (usually larger than the normal set)
+        turn it off.
 
     Returns
     -------
@@ -66,7 +71,7 @@ def check_y_partial(y_partial, n_samples):
             "are 1 (known anomaly), 0 (known normal) and -1 (unlabeled)."
         )
     y = y.astype(np.int8)
-    if n_samples and np.count_nonzero(y == LABEL_ANOMALY) > n_samples / 2:
+    if warn_majority and n_samples and np.count_nonzero(y == LABEL_ANOMALY) > n_samples / 2:
         warnings.warn(
             "More than half of the samples are labeled 1 (known anomaly) in "
             "y_partial. skrobustad uses 1 = anomaly, 0 = normal, -1 = unlabeled; "
