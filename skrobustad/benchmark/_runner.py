@@ -404,6 +404,32 @@ def _meta_cell_scores(method, estimator, split):
     return out, fit_seconds
 
 
+@contextlib.contextmanager
+def _cell_environment(watch, method, seed, n_threads):
+    """Where a cell builds, fits and scores its method.
+
+    SIGINT watched by ``watch``, torch/BLAS threads limited, the global
+    random state isolated and seeded, warnings recorded (the yielded list),
+    and PyOD's prints silenced.
+    """
+    with (
+        watch,
+        _limited_threads(n_threads),
+        _isolated_global_rng(seed),
+        _recorded_warnings() as caught,
+        _SilentStdout() if method.api == "pyod" else contextlib.nullcontext(),
+    ):
+        yield caught
+
+
+def _record_error(row, exc, watch):
+    """Record a failed cell's error in ``row``; re-raise an interrupt (Ctrl-C)."""
+    if watch.received or _interrupted_by(exc):
+        raise KeyboardInterrupt from exc
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    row["error"] = f"{_error_text(exc)} [{Path(frame.filename).name}:{frame.lineno}]"
+
+
 def _run_meta_cell(context, dataset, seed, method, split, n_threads=None):
     """One method on one :class:`MetaSplit`: the mean over its episodes."""
     row = _cell_row(context, dataset, seed, method)
@@ -414,18 +440,11 @@ def _run_meta_cell(context, dataset, seed, method, split, n_threads=None):
     )
     watch = SigintWatch()
     try:
-        with (
-            watch,
-            _limited_threads(n_threads),
-            _isolated_global_rng(seed),
-            _recorded_warnings() as caught,
-        ):
-            quiet = _SilentStdout() if method.api == "pyod" else contextlib.nullcontext()
-            with quiet:
-                estimator = method.make(seed)
-                cpu_start = time.process_time()
-                episodes, fit_seconds = _meta_cell_scores(method, estimator, split)
-                cpu_end = time.process_time()
+        with _cell_environment(watch, method, seed, n_threads) as caught:
+            estimator = method.make(seed)
+            cpu_start = time.process_time()
+            episodes, fit_seconds = _meta_cell_scores(method, estimator, split)
+            cpu_end = time.process_time()
         if watch.received:
             raise KeyboardInterrupt
         aurocs, aps, seconds = (np.array(v) for v in zip(*episodes))
@@ -449,10 +468,7 @@ def _run_meta_cell(context, dataset, seed, method, split, n_threads=None):
             extra=json.dumps(extra, sort_keys=True, default=str),
         )
     except Exception as exc:  # a failing cell is recorded, the run goes on
-        if watch.received or _interrupted_by(exc):
-            raise KeyboardInterrupt from exc
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        row["error"] = f"{_error_text(exc)} [{Path(frame.filename).name}:{frame.lineno}]"
+        _record_error(row, exc, watch)
     row["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return row
 
@@ -472,22 +488,15 @@ def _run_cell(context, dataset, seed, method, split, n_threads=None):
     try:
         if method.api == "meta":
             raise ValueError(f"{method.name} is a meta-learner: it runs on meta protocols only.")
-        with (
-            watch,
-            _limited_threads(n_threads),
-            _isolated_global_rng(seed),
-            _recorded_warnings() as caught,
-        ):
-            quiet = _SilentStdout() if method.api == "pyod" else contextlib.nullcontext()
-            with quiet:
-                estimator = method.make(seed)  # outside the clock: first imports
-                start, cpu_start = time.perf_counter(), time.process_time()
-                estimator = _fit(method, estimator, split)
-                if estimator is None:
-                    raise TypeError(f"{method.name}: fit must return the estimator.")
-                fitted = time.perf_counter()
-                scores = _anomaly_scores(method, estimator, split.X_test)
-                scored, cpu_end = time.perf_counter(), time.process_time()
+        with _cell_environment(watch, method, seed, n_threads) as caught:
+            estimator = method.make(seed)  # outside the clock: first imports
+            start, cpu_start = time.perf_counter(), time.process_time()
+            estimator = _fit(method, estimator, split)
+            if estimator is None:
+                raise TypeError(f"{method.name}: fit must return the estimator.")
+            fitted = time.perf_counter()
+            scores = _anomaly_scores(method, estimator, split.X_test)
+            scored, cpu_end = time.perf_counter(), time.process_time()
         if watch.received:  # the fit caught Ctrl-C and stopped early
             raise KeyboardInterrupt
         if scores.shape != split.y_test.shape or not np.all(np.isfinite(scores)):
@@ -503,10 +512,7 @@ def _run_cell(context, dataset, seed, method, split, n_threads=None):
         if method.diagnostics is not None:
             row["extra"] = json.dumps(method.diagnostics(estimator, split), sort_keys=True)
     except Exception as exc:  # a failing cell is recorded, the run goes on
-        if watch.received or _interrupted_by(exc):
-            raise KeyboardInterrupt from exc
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        row["error"] = f"{_error_text(exc)} [{Path(frame.filename).name}:{frame.lineno}]"
+        _record_error(row, exc, watch)
     row["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return row
 
