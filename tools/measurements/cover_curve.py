@@ -12,7 +12,8 @@ seed = int(sys.argv[2]) if len(sys.argv) > 2 else 0
 Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
 makers = {"DeepSVDD": lambda: DeepSVDD(random_state=seed, device="cpu"),
           "IAD(DeepSVDD)": lambda: IAD(DeepSVDD(random_state=seed, device="cpu"), random_state=seed),
-          "IAD(DeepSVDD, beta=estimate)": lambda: IAD(DeepSVDD(random_state=seed, device="cpu"), beta="estimate", random_state=seed),
+          "IAD(DeepSVDD beta=median)": lambda: IAD(DeepSVDD(random_state=seed, device="cpu"), beta="median", random_state=seed),
+          "IAD(DeepSVDD beta=estimate)": lambda: IAD(DeepSVDD(random_state=seed, device="cpu"), beta="estimate", random_state=seed),
           "IForest": lambda: IsolationForest(random_state=seed)}
 for name in sys.argv[3].split(","):
     for n in [int(v) for v in sys.argv[1].split(",")]:
