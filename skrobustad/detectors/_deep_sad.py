@@ -5,10 +5,11 @@ import numbers
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._engine import map_chunks
-from ..losses._hinge import DEEP_SAD_EPS, deep_sad_loss, euclidean_norm, hinge_loss
+from ..losses._hinge import (
+    DEEP_SAD_EPS, deep_sad_loss, euclidean_norm, hinge_loss, initial_margin,
+)
 from ..utils._validation import LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNLABELED
-from ._deep_svdd import DeepSVDD
+from ._deep_svdd import DeepSVDD, set_center
 
 
 class DeepSAD(DeepSVDD):
@@ -198,27 +199,23 @@ class DeepSAD(DeepSVDD):
                 "every sample with non-zero weight is labeled as an anomaly "
                 "(y_partial == 1)."
             )
-        self._set_center(module, data.subset(not_anomaly))
+        set_center(module, data.subset(not_anomaly), eps=self.eps)
         self.margin_ = float("nan")
         if self.loss == "hinge":
-            self.margin_ = self._resolve_margin(module, data)
+            self.margin_ = self._initial_margin(module, data)
 
-    @torch.no_grad()
-    def _resolve_margin(self, module, data):
-        if not isinstance(self.margin, str):
-            return float(self.margin)
-        y = data.tensors["y"]
-        rows = y != LABEL_ANOMALY if self.margin == "initial-loss" else y != LABEL_UNLABELED
-        if not bool(rows.any()):  # "labeled-max" without labels: no hinge term anyway
-            rows = torch.ones_like(rows)
-        module.eval()
-        X = data.tensors["X"][rows]
-        omega = map_chunks(lambda x: euclidean_norm(module(x)), X, chunk_size=4096).double()
-        module.train()
-        if self.margin == "labeled-max":
-            return float(omega.max())
-        weight = data.tensors["weight"][rows].double()
-        return float((weight * omega).sum() / weight.sum())
+    def _initial_margin(self, module, data):
+        """The hinge margin: the unsupervised rows' mean distance or the labeled rows' largest."""
+        y, X = data.tensors["y"], data.tensors["X"]
+        rows = {"initial-loss": y != LABEL_ANOMALY, "labeled-max": y != LABEL_UNLABELED}
+        for key, mask in rows.items():
+            if not bool(mask.any()):  # "labeled-max" without labels: no hinge term anyway
+                rows[key] = torch.ones_like(mask)
+        return initial_margin(
+            self.margin, module, lambda output, x: euclidean_norm(output),
+            X[rows["initial-loss"]], data.tensors["weight"][rows["initial-loss"]],
+            X[rows["labeled-max"]],
+        )
 
     def _fit_module(self, data, state):
         y = data.tensors["y"]

@@ -12,6 +12,29 @@ from ..nn import MLP, HypersphereEncoder
 from ..nn._mlp import _ACTIVATIONS
 
 
+@torch.no_grad()
+def set_center(module, data, *, eps):
+    """Fix a :class:`~skrobustad.nn.HypersphereEncoder`'s centre on ``data``.
+
+    The centre is the weighted mean representation of ``data`` (its
+    ``"X"`` and ``"weight"`` tensors) at the module's current parameters,
+    with every coordinate closer to 0 than ``eps`` set to ``+-eps`` (Ruff
+    et al. 2018). DeepSVDD, DeepSAD and ELITE's SVDD backbone share it.
+    """
+    module.eval()
+    X, weight = data.tensors["X"], data.tensors["weight"]
+    chunk_sums = map_chunks(
+        lambda x, w: (w[:, None] * module.embed(x)).sum(dim=0, keepdim=True),
+        X, weight, chunk_size=4096,
+    )
+    center = chunk_sums.sum(dim=0) / weight.sum()
+    small = center.abs() < eps
+    sign = torch.where(center < 0, -1.0, 1.0).to(center.dtype)
+    center[small] = eps * sign[small]
+    module.center.copy_(center)
+    module.train()
+
+
 class DeepSVDD(BaseDeepDetector):
     """One-class Deep Support Vector Data Description.
 
@@ -218,7 +241,7 @@ class DeepSVDD(BaseDeepDetector):
         """Pre-train (``pretrain_epochs``), then fix the centre."""
         if self.pretrain_epochs:
             self._pretrain(module, data, state)
-        self._set_center(module, data)
+        set_center(module, data, eps=self.eps)
 
     def _pretrain(self, module, data, state):
         """Train ``module``'s encoder as the first half of a bias-free autoencoder."""
@@ -242,22 +265,6 @@ class DeepSVDD(BaseDeepDetector):
             loss_fn=lambda output, batch: squared_error(batch["X"], output),
             generator_offset=1,
         )
-
-    @torch.no_grad()
-    def _set_center(self, module, data):
-        """Set the centre to the weighted mean representation, away from 0."""
-        module.eval()
-        X, weight = data.tensors["X"], data.tensors["weight"]
-        chunk_sums = map_chunks(
-            lambda x, w: (w[:, None] * module.embed(x)).sum(dim=0, keepdim=True),
-            X, weight, chunk_size=4096,
-        )
-        center = chunk_sums.sum(dim=0) / weight.sum()
-        small = center.abs() < self.eps
-        sign = torch.where(center < 0, -1.0, 1.0).to(center.dtype)
-        center[small] = self.eps * sign[small]
-        module.center.copy_(center)
-        module.train()
 
     def _loss(self, output, batch):
         # the module's output is already ||phi(x) - c||^2

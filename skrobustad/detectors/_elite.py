@@ -18,14 +18,14 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._engine import BatchData, map_chunks
+from .._engine import BatchData
 from ..base import BaseDeepDetector
-from ..losses._hinge import euclidean_norm, hinge_loss
+from ..losses._hinge import euclidean_norm, hinge_loss, initial_margin
 from ..meta._lookahead import lookahead_meta_gradient
 from ..nn import HypersphereEncoder, MLPAutoEncoder
 from ..nn._mlp import _ACTIVATIONS
 from ..utils._validation import LABEL_ANOMALY, LABEL_NORMAL, LABEL_UNLABELED
-from ._deep_svdd import DeepSVDD
+from ._deep_svdd import set_center
 
 
 class NoValidationLabelsWarning(UserWarning):
@@ -350,7 +350,7 @@ class ELITE(BaseDeepDetector):
         if self.backbone == "svdd":
             # the centre exactly as DeepSVDD fixes it (weighted mean representation at
             # initialisation, coordinates at least eps away from 0)
-            DeepSVDD._set_center(self, module, data)
+            set_center(module, data, eps=self.eps)
 
     @property
     def _omega(self):
@@ -363,13 +363,6 @@ class ELITE(BaseDeepDetector):
 
     def _score_batch(self, module, X):
         return self._omega(module(X), X)
-
-    @torch.no_grad()
-    def _initial_scores(self, module, X):
-        module.eval()
-        scores = map_chunks(lambda x: self._omega(module(x), x), X, chunk_size=4096)
-        module.train()
-        return scores
 
     def _fit_module(self, data, state):
         y = data.tensors["y"]
@@ -408,7 +401,12 @@ class ELITE(BaseDeepDetector):
             self.validation_loss_curve_ = []
         else:
             val = data.subset(torch.nonzero(labeled).flatten())
-            self.margin_ = self._resolve_margin(module, train, val)
+            # C at the initial parameters: the training rows' mean score
+            # (the paper) or the labeled rows' largest (the authors' code)
+            self.margin_ = initial_margin(
+                self.margin, module, self._omega, train.tensors["X"], train.tensors["weight"],
+                val.tensors["X"],
+            )
             step = _EliteStep(
                 omega=self._omega,
                 X_val=val.tensors["X"],
@@ -431,12 +429,3 @@ class ELITE(BaseDeepDetector):
             self.center_ = module.center.detach().cpu().numpy().copy()
         return module, history
 
-    def _resolve_margin(self, module, train, val):
-        """``C``, fixed once at the initial parameters."""
-        if not isinstance(self.margin, str):
-            return float(self.margin)
-        if self.margin == "labeled-max":
-            return float(self._initial_scores(module, val.tensors["X"]).max())
-        scores = self._initial_scores(module, train.tensors["X"]).double()
-        weight = train.tensors["weight"].double()
-        return float((weight * scores).sum() / weight.sum())

@@ -2,6 +2,8 @@
 
 import torch
 
+from .._engine import map_chunks
+
 #: The ``eps`` of Deep SAD's inverse-distance term ``1 / (||phi(x) - c||^2 + eps)``
 #: (the authors' code uses 1e-6): it bounds the loss of an anomaly mapped onto the centre.
 DEEP_SAD_EPS = 1e-6
@@ -65,3 +67,36 @@ def deep_sad_loss(squared_distance, y, *, eta=1.0, eps=DEEP_SAD_EPS):
     d = squared_distance
     labeled = torch.where(y == 1, 1.0 / (d + eps), d + eps)
     return torch.where(y == -1, d, eta * labeled)
+
+
+@torch.no_grad()
+def initial_margin(margin, module, score, X_train, w_train, X_labeled):
+    """The margin ``C`` of Eq. 4, fixed once at ``module``'s current parameters.
+
+    Parameters
+    ----------
+    margin : {"initial-loss", "labeled-max"} or float
+        A float is used as given. ``"initial-loss"`` (the ELITE paper): the
+        ``w_train``-weighted mean score of ``X_train``, the unsupervised
+        counterpart's training loss. ``"labeled-max"`` (the authors' code):
+        the largest score over ``X_labeled``.
+    module : torch.nn.Module
+        Evaluated in eval mode, in chunks, without gradients.
+    score : callable ``(output, x) -> Tensor of shape (n,)``
+        The score ``Omega`` from the module's output on ``x``.
+    X_train, w_train, X_labeled : Tensors
+
+    Returns
+    -------
+    float
+    """
+    if not isinstance(margin, str):
+        return float(margin)
+    X = X_labeled if margin == "labeled-max" else X_train
+    module.eval()
+    scores = map_chunks(lambda x: score(module(x), x), X, chunk_size=4096).double()
+    module.train()
+    if margin == "labeled-max":
+        return float(scores.max())
+    weight = w_train.double()
+    return float((weight * scores).sum() / weight.sum())
