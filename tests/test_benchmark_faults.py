@@ -22,7 +22,7 @@ from skrobustad.benchmark import Method, Suite, _registry, run_benchmark
 from skrobustad.benchmark._cli import main
 from skrobustad.benchmark._runner import CSV_COLUMNS
 
-TIMING_COLUMNS = ("fit_seconds", "score_seconds", "cpu_seconds", "finished_at")
+TIMING_COLUMNS = ("fit_seconds", "score_seconds", "cpu_seconds", "peak_rss_mb", "finished_at")
 
 
 # ------------------------------------------------------------ test methods

@@ -87,7 +87,8 @@ def _build_parser():
         metavar="KEY=VALUE",
         help="protocol options, e.g. --set contamination=0.05 labeled_anomalies=5; the "
         "ADBench suites cap training parts at max_train_samples=3000 rows (the "
-        "contamination suite at 2000): --set max_train_samples=None trains on every row "
+        "contamination suite at 2000; the scale suite sweeps it from 3000 to every row): "
+        "--set max_train_samples=None trains on every row "
         "(the report states the cap used)",
     )
     run.add_argument("--no-plot", action="store_true", help="do not write the PNG plot")

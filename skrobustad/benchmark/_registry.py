@@ -150,6 +150,9 @@ class Suite:
         Keyword arguments of the embedded loaders (e.g.
         ``{"contamination": None}``: every anomaly of the task, for
         protocols that draw their own); ADBench files are read as they are.
+    costs : bool, default=False
+        Add tables of fit seconds, score seconds and peak resident memory per
+        dataset (and sweep point) to the report, beside the accuracy ones.
     """
 
     name: str
@@ -163,6 +166,7 @@ class Suite:
     reference: dict = field(default_factory=dict)
     sweep: dict = field(default_factory=dict)
     dataset_kwargs: dict = field(default_factory=dict)
+    costs: bool = False
 
 
 def _register(table, key, value, kind, replace):

@@ -20,6 +20,12 @@ from ..datasets import adbench_short_name
 
 _METRICS = {"auroc": "AUROC", "average_precision": "Average precision"}
 _SHORT = {"auroc": "AUROC", "average_precision": "AP"}
+#: Cost tables of suites with ``Suite.costs``: title and decimals (lower is better).
+_COSTS = {
+    "fit_seconds": ("Fit seconds (wall)", 1),
+    "score_seconds": ("Score seconds (wall, the test part)", 2),
+    "peak_rss_mb": ("Peak resident memory of fit + score above the cell's start, MiB", 0),
+}
 
 
 def _display(dataset):
@@ -53,7 +59,13 @@ def row_options(row):
     return {k: _tuples(v) for k, v in options.items()}
 
 
-def _format_value(value):
+#: What ``None`` means for the options where it is not "none" (no cap: every row).
+_NONE_MEANS = {"max_train_samples": "all", "max_samples": "all"}
+
+
+def _format_value(value, key=None):
+    if value is None:
+        return _NONE_MEANS.get(key, "None")
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -82,7 +94,7 @@ def summarize(rows, metric="auroc"):
     ----------
     rows : list of dict
         Result rows (failed cells are ignored).
-    metric : {"auroc", "average_precision", "fit_seconds", "score_seconds"}
+    metric : {"auroc", "average_precision", "fit_seconds", "score_seconds", "peak_rss_mb"}
 
     Returns
     -------
@@ -98,19 +110,20 @@ def summarize(rows, metric="auroc"):
     return {key: (float(np.mean(v)), float(np.std(v)), len(v)) for key, v in values.items()}
 
 
-def mean_ranks(summary, datasets, methods):
+def mean_ranks(summary, datasets, methods, *, lower_is_better=False):
     """Mean rank of each method over datasets (1 = best, ties averaged).
 
     On each dataset the methods with a value are ranked by their mean score,
-    higher first; a method's mean rank averages over the datasets where it
-    has a value.
+    higher first (lower first with ``lower_is_better``, for costs); a
+    method's mean rank averages over the datasets where it has a value.
     """
+    sign = 1 if lower_is_better else -1
     ranks = {m: [] for m in methods}
     for dataset in datasets:
         present = [m for m in methods if (dataset, m) in summary]
         if not present:
             continue
-        order = rankdata([-summary[(dataset, m)][0] for m in present], method="average")
+        order = rankdata([sign * summary[(dataset, m)][0] for m in present], method="average")
         for method, rank in zip(present, order):
             ranks[method].append(float(rank))
     return {m: float(np.mean(r)) if r else float("nan") for m, r in ranks.items()}
@@ -135,10 +148,12 @@ def _row(cells):
     return "| " + " | ".join(cells) + " |"
 
 
-def markdown_table(rows, *, datasets, methods, metric="auroc", reference=None, sweep=None):
+def markdown_table(rows, *, datasets, methods, metric="auroc", reference=None, sweep=None,
+                   lower_is_better=False, decimals=3):
     """Markdown table of ``metric`` (mean ± std over seeds) per dataset and method.
 
-    The best mean of each dataset is in bold. Two closing rows give each
+    The best mean of each dataset (the highest, or the lowest with
+    ``lower_is_better``) is in bold, with ``decimals`` decimals. Two closing rows give each
     method's mean over datasets and its mean rank. ``reference`` values
     (``{(dataset, method): value}``, the papers' numbers) add a
     ``"<method> (paper)"`` column beside each method that has some.
@@ -169,27 +184,28 @@ def markdown_table(rows, *, datasets, methods, metric="auroc", reference=None, s
     for group in groups:
         dataset, point = group if sweep else (group, ())
         means = [summary[(group, m)][0] for m in methods if (group, m) in summary]
-        best = max(means) if means else None
-        cells = [_display(dataset), *map(_format_value, point)]
+        best = (min if lower_is_better else max)(means) if means else None
+        cells = [_display(dataset), *map(_format_value, point, sweep)]
         for method in methods:
             if (group, method) in summary:
                 mean, std, n = summary[(group, method)]
-                text = f"{mean:.3f} ± {std:.3f}" if n > 1 else f"{mean:.3f}"
+                text = f"{mean:.{decimals}f}"
+                text += f" ± {std:.{decimals}f}" if n > 1 else ""
                 cells.append(f"**{text}**" if mean == best else text)
             else:
                 cells.append("—")
             if method in with_reference:
                 cells.append(_format_reference(_reference_value(reference, dataset, method)))
         lines.append(_row(cells))
-    ranks = mean_ranks(summary, groups, methods)
+    ranks = mean_ranks(summary, groups, methods, lower_is_better=lower_is_better)
     points = list(itertools.product(*sweep.values())) if sweep else [None]
     for point in points:
         mine = groups if point is None else [g for g in groups if g[1] == point]
         mean_cells = [f"mean {_SHORT.get(metric, metric)}"]
-        mean_cells += [] if point is None else list(map(_format_value, point))
+        mean_cells += [] if point is None else list(map(_format_value, point, sweep))
         for method in methods:
             values = [summary[(g, method)][0] for g in mine if (g, method) in summary]
-            mean_cells.append(f"{np.mean(values):.3f}" if values else "—")
+            mean_cells.append(f"{np.mean(values):.{decimals}f}" if values else "—")
             if method in with_reference:
                 mean_cells.append("")
         lines.append(_row(mean_cells))
@@ -208,11 +224,13 @@ def time_table(rows, *, methods):
 
     ``fit s`` and ``score s`` are wall-clock means; ``CPU s`` is the mean
     process CPU time of fit + score, which a machine shared with other work
-    inflates much less than wall time; ``total s`` sums the wall time.
+    inflates much less than wall time; ``total s`` sums the wall time;
+    ``peak MiB`` is the largest peak resident memory of a cell's fit +
+    score above the memory at its start (Linux; ``—`` elsewhere).
     """
     lines = [
-        _row(["method", "fit s", "score s", "CPU s", "total s", "cells", "failed"]),
-        _row(["---", "---:", "---:", "---:", "---:", "---:", "---:"]),
+        _row(["method", "fit s", "score s", "CPU s", "total s", "peak MiB", "cells", "failed"]),
+        _row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
     ]
     for method in methods:
         mine = [r for r in rows if r["method"] == method]
@@ -220,6 +238,7 @@ def time_table(rows, *, methods):
         fit = [r["fit_seconds"] for r in ok]
         score = [r["score_seconds"] for r in ok]
         cpu = [r["cpu_seconds"] for r in ok if not math.isnan(r["cpu_seconds"])]
+        peak = [r["peak_rss_mb"] for r in ok if not math.isnan(r.get("peak_rss_mb", math.nan))]
         lines.append(
             _row(
                 [
@@ -228,6 +247,7 @@ def time_table(rows, *, methods):
                     f"{np.mean(score):.3f}" if score else "—",
                     f"{np.mean(cpu):.2f}" if cpu else "—",
                     f"{np.sum(fit) + np.sum(score):.1f}",
+                    f"{np.max(peak):.0f}" if peak else "—",
                     str(len(ok)),
                     str(len(mine) - len(ok)),
                 ]
@@ -239,13 +259,16 @@ def time_table(rows, *, methods):
 def markdown_report(result):
     """The full markdown report of a :class:`BenchmarkResult`."""
     suite = result.suite
-    options = ", ".join(f"{k}={v}" for k, v in sorted(result.config.items())) or "defaults"
+    options = ", ".join(
+        f"{k}={v}" + (f" ({_NONE_MEANS[k]} rows)" if v is None and k in _NONE_MEANS else "")
+        for k, v in sorted(result.config.items())
+    ) or "defaults"
     scale = {"standard": "standardised", "minmax": "min-max scaled"}.get(suite.scale)
     sweep = getattr(result, "sweep", {}) or {}
     n_points = math.prod(len(v) for v in sweep.values())
     n_cells = len(result.datasets) * n_points * len(result.methods) * len(result.seeds)
     swept = "".join(
-        f"; swept: {k} = {', '.join(map(_format_value, v))}" for k, v in sweep.items()
+        f"; swept: {k} = {', '.join(_format_value(x, k) for x in v)}" for k, v in sweep.items()
     )
     grid = f"{len(result.datasets)} datasets x "
     grid += "".join(f"{len(v)} {k} values x " for k, v in sweep.items())
@@ -293,6 +316,15 @@ def markdown_report(result):
                 sweep=sweep,
             ),
         ]
+    for metric, (title, decimals) in _COSTS.items() if suite.costs else ():
+        lines += [
+            "",
+            f"### {title} (mean ± std over seeds; lowest in bold)",
+            "",
+            markdown_table(result.rows, datasets=result.datasets, methods=result.methods,
+                           metric=metric, sweep=sweep, lower_is_better=True,
+                           decimals=decimals),
+        ]  # fmt: skip
     lines += [
         "",
         "### Seconds per cell (mean over cells)",
@@ -303,7 +335,7 @@ def markdown_report(result):
         lines += ["", f"### Failed cells ({len(result.errors)})", ""]
         for r in result.errors:
             options = row_options(r)
-            where = "".join(f" / {k}={_format_value(options.get(k))}" for k in sweep)
+            where = "".join(f" / {k}={_format_value(options.get(k), k)}" for k in sweep)
             lines.append(
                 f"- {_display(r['dataset'])}{where} / {r['method']} / seed {r['seed']}: "
                 f"{r['error']}"
@@ -330,11 +362,12 @@ def _save(fig, path):
 
 
 def _numeric_sweep(sweep):
-    """The swept option, when one option is swept over numbers."""
+    """The swept option, when one option is swept over numbers (and None, "all")."""
     if len(sweep) != 1:
         return None
     (key, values), = sweep.items()
-    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    ok = all(v is None or isinstance(v, (int, float)) and not isinstance(v, bool)
+             for v in values)  # fmt: skip
     return key if ok and len(values) > 1 else None
 
 
@@ -375,7 +408,13 @@ def _plot_sweep(result, path, key, values):
     families = {}
     for r in result.rows:
         families.setdefault(r["method"], r.get("family", ""))
-    xs = np.asarray(values, dtype=float)
+    # values at their own x, or evenly spaced when one is None ("all") or
+    # they span decades (training sizes 3k ... 100k)
+    numbers_ = [v for v in values if v is not None]
+    even = len(numbers_) < len(values) or (
+        min(numbers_) > 0 and max(numbers_) / min(numbers_) > 100
+    )
+    xs = np.arange(len(values), dtype=float) if even else np.asarray(values, dtype=float)
     for ax, dataset in zip(axes, panels):
         for i, method in enumerate(methods):
             style = dict(
@@ -396,7 +435,7 @@ def _plot_sweep(result, path, key, values):
                 ys = [summary.get(((dataset, (v,)), method), (np.nan,))[0] for v in values]
             ax.plot(xs, ys, **style)
         ax.set_title("mean over datasets" if dataset is None else _display(dataset))
-        ax.set_xticks(xs, [_format_value(v) for v in values])
+        ax.set_xticks(xs, [_format_value(v, key) for v in values])
         ax.set_xlabel(f"training {key}")
         ax.grid(alpha=0.3)
     for ax in axes[: len(panels)][::n_cols]:
@@ -417,7 +456,7 @@ def _plot_datasets(result, path, sweep):
         if not sweep:
             return _display(group)
         dataset, point = group
-        return f"{_display(dataset)} ({', '.join(map(_format_value, point))})"
+        return f"{_display(dataset)} ({', '.join(map(_format_value, point, sweep))})"
 
     summary = summarize(rows, "auroc")
     ranks = mean_ranks(summary, datasets, methods)

@@ -16,6 +16,7 @@ is not recorded, finished or failed, so resuming computes it afresh.
 
 import contextlib
 import csv
+import functools
 import inspect
 import io
 import itertools
@@ -39,6 +40,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from .._engine import seeded
+from ..utils._memory import PeakMemory
 from ..utils._signals import SigintWatch
 from ..datasets import (
     EMBEDDED_DATASETS,
@@ -75,6 +77,7 @@ CSV_COLUMNS = (
     "fit_seconds",
     "score_seconds",
     "cpu_seconds",
+    "peak_rss_mb",
     "n_train",
     "n_test",
     "n_features",
@@ -92,8 +95,12 @@ _FLOAT_COLUMNS = (
     "fit_seconds",
     "score_seconds",
     "cpu_seconds",
+    "peak_rss_mb",
     "train_contamination",
 )
+#: Columns of the results files of skrobustad 0.1 (before ``peak_rss_mb``):
+#: read as they are, and rewritten with today's columns before a run appends.
+_PREVIOUS_COLUMNS = tuple(c for c in CSV_COLUMNS if c != "peak_rss_mb")
 _INT_COLUMNS = (
     "seed",
     "n_train",
@@ -334,6 +341,23 @@ def _interrupted_by(exc):
     return False
 
 
+@functools.cache
+def _warm_up_torch():
+    """One tiny training step, once per process, before the first cell's clock.
+
+    Torch's first backward pass and optimizer step start its autograd
+    engine and allocate its kernels' buffers: measured, 2 s and 80 MiB that
+    would otherwise be charged to whichever cell a worker runs first.
+    """
+    with seeded(0, torch.device("cpu")):
+        net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+        optimizer = torch.optim.Adam(net.parameters())
+        for _ in range(2):
+            optimizer.zero_grad()
+            net(torch.randn(16, 4)).pow(2).mean().backward()
+            optimizer.step()
+
+
 def _anomaly_scores(method, estimator, X):
     if method.api == "pyod":
         return np.asarray(estimator.decision_function(X), dtype=np.float64)
@@ -490,13 +514,15 @@ def _run_cell(context, dataset, seed, method, split, n_threads=None):
             raise ValueError(f"{method.name} is a meta-learner: it runs on meta protocols only.")
         with _cell_environment(watch, method, seed, n_threads) as caught:
             estimator = method.make(seed)  # outside the clock: first imports
-            start, cpu_start = time.perf_counter(), time.process_time()
-            estimator = _fit(method, estimator, split)
-            if estimator is None:
-                raise TypeError(f"{method.name}: fit must return the estimator.")
-            fitted = time.perf_counter()
-            scores = _anomaly_scores(method, estimator, split.X_test)
-            scored, cpu_end = time.perf_counter(), time.process_time()
+            _warm_up_torch()
+            with PeakMemory() as peak:
+                start, cpu_start = time.perf_counter(), time.process_time()
+                estimator = _fit(method, estimator, split)
+                if estimator is None:
+                    raise TypeError(f"{method.name}: fit must return the estimator.")
+                fitted = time.perf_counter()
+                scores = _anomaly_scores(method, estimator, split.X_test)
+                scored, cpu_end = time.perf_counter(), time.process_time()
         if watch.received:  # the fit caught Ctrl-C and stopped early
             raise KeyboardInterrupt
         if scores.shape != split.y_test.shape or not np.all(np.isfinite(scores)):
@@ -507,6 +533,7 @@ def _run_cell(context, dataset, seed, method, split, n_threads=None):
             fit_seconds=round(fitted - start, 4),
             score_seconds=round(scored - fitted, 4),
             cpu_seconds=round(cpu_end - cpu_start, 4),
+            peak_rss_mb="" if peak.mib is None else round(peak.mib, 1),
             warnings=";".join(sorted({w.category.__name__ for w in caught})),
         )
         if method.diagnostics is not None:
@@ -624,20 +651,34 @@ class _ResultsFile:
             return []  # empty, or a header cut short: a fresh run
         try:
             reader = csv.DictReader(io.StringIO(text, newline=""))
-            if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
+            columns = tuple(reader.fieldnames or ())
+            if columns not in (CSV_COLUMNS, _PREVIOUS_COLUMNS):
                 raise self._refuse(
                     "its columns differ: another tool or version of skrobustad wrote it"
                 )
-            return [r for r in map(_parse_row, reader) if r is not None]
+            rows = (dict(dict.fromkeys(CSV_COLUMNS, ""), **r) if None not in r else r
+                    for r in reader)  # fmt: skip
+            return [r for r in map(_parse_row, rows) if r is not None]
         except csv.Error as exc:
             raise self._refuse(f"it is not a valid CSV file: {exc}") from None
 
     def _repair(self):
-        """Drop a last line cut short by an interrupted write."""
+        """Drop a last line cut short by an interrupted write, and give a file
+        of the previous version today's columns (its rows unchanged)."""
         with open(self.path, "rb+") as f:
             data = f.read()
             if data and not data.endswith(b"\n"):
                 f.truncate(data.rfind(b"\n") + 1)
+        with open(self.path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if tuple(reader.fieldnames or ()) != _PREVIOUS_COLUMNS:
+                return
+            rows = list(reader)
+        upgraded = self.path.with_name(self.path.name + ".upgrade")
+        with open(upgraded, "w", newline="", encoding="utf-8") as f:
+            f.write(_HEADER)
+            f.writelines(_csv_line(dict(dict.fromkeys(CSV_COLUMNS, ""), **r)) for r in rows)
+        upgraded.replace(self.path)  # atomic: an interrupt leaves one whole file
 
     def open(self):
         """Open the file for appending, writing the header to a new file.
