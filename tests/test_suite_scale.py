@@ -116,3 +116,28 @@ def test_results_file_of_the_previous_version_is_read_and_upgraded(tmp_path):
         upgraded = list(reader)
     assert [r["method"] for r in upgraded] == ["pyod.ECOD", "pyod.IForest"]
     assert upgraded[0]["auroc"] == rows[0]["auroc"]
+
+
+def test_sweep_points_with_the_same_split_share_one_fit(tmp_path):
+    from skrobustad.benchmark import Suite
+
+    _write(tmp_path, "1_big", n_normal=1400, n_anomaly=60)
+    suite = Suite("curve", protocol="unsupervised", datasets=("1_big",),
+                  methods=("pyod.IForest", "DeepSVDD()"), seeds=(0, 1),
+                  sweep={"max_train_samples": (300, 5000, None)}, scale=None)  # fmt: skip
+    result = run_benchmark(suite, data_home=tmp_path, out=tmp_path / "out")
+    assert result.n_computed == 12 and not result.errors
+    for method in ("pyod.IForest", "DeepSVDD()"):
+        for seed in (0, 1):
+            mine = [r for r in result.rows if r["method"] == method and r["seed"] == seed]
+            capped, above, every = mine
+            assert capped["n_train"] == 300 and above["n_train"] == every["n_train"] == 1022
+            shared = ("auroc", "fit_seconds", "finished_at", "n_train")
+            assert all(above[k] == every[k] for k in shared)  # one fit, two rows
+            assert capped["fit_seconds"] != every["fit_seconds"]
+            assert above["config"] != every["config"]
+    # the seeds' splits differ: they are never shared
+    seeds = [r["auroc"] for r in result.rows if r["method"] == "DeepSVDD()"][-2:]
+    assert seeds[0] != seeds[1]
+    resumed = run_benchmark(suite, data_home=tmp_path, out=tmp_path / "out")
+    assert resumed.n_computed == 0 and resumed.n_resumed == 12

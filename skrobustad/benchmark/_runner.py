@@ -17,6 +17,7 @@ is not recorded, finished or failed, so resuming computes it afresh.
 import contextlib
 import csv
 import functools
+import hashlib
 import inspect
 import io
 import itertools
@@ -803,13 +804,38 @@ def _sweep_points(suite, fixed):
     return sweep, points
 
 
+def _fingerprint(split):
+    """A digest of a split's arrays: two sweep points with the same one train
+    and score every method on the same data."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (split.X_train, split.y_partial_train, split.X_test, split.y_test):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.view(np.uint8).ravel() if array.size else b"")
+    return digest.hexdigest()
+
+
+def _run_cells(contexts, dataset, seed, method, split, n_threads=None):
+    """One cell run once and recorded under every sweep point of ``contexts``
+    (points whose splits are the same, e.g. a row cap above the training size)."""
+    row = _run_cell(contexts[0], dataset, seed, method, split, n_threads)
+    return [row] + [dict(row, **context) for context in contexts[1:]]
+
+
+def _failed_cells(contexts, dataset, seed, method, message):
+    return [_failed_cell(context, dataset, seed, method, message) for context in contexts]
+
+
 def _iter_cells(
     contexts, suite, protocol, configs, datasets, methods, seeds, data_home, todo, n_threads
 ):
     """Delayed cells, built lazily: one dataset and one split in memory at a time.
 
     ``contexts`` and ``configs``: one per sweep point (the protocol options
-    of its cells).
+    of its cells). Sweep points of one seed whose splits are the same (a
+    ``max_train_samples`` above the training part gives the whole of it)
+    share one fit per method; each delayed call returns the rows of every
+    point it serves.
     """
     for dataset in datasets:
         if not any(
@@ -822,24 +848,46 @@ def _iter_cells(
         except Exception as exc:
             X = y = None
             load_error = f"loading {dataset}: {_error_text(exc)}"
-        for context, config, seed in (
-            (c, k, s) for c, k in zip(contexts, configs) for s in seeds
-        ):  # fmt: skip
-            pending = [m for m in methods if (dataset, m.name, seed, context["config"]) in todo]
-            if not pending:
-                continue
+
+        def split_of(config, seed):
             if X is None:
-                split, message = None, load_error
-            else:
-                try:
-                    split = _scaled(protocol(X, y, random_state=seed, **config), suite.scale)
-                except Exception as exc:
-                    split, message = None, f"protocol {suite.protocol}: {_error_text(exc)}"
-            for method in pending:
+                return None, load_error
+            try:
+                return _scaled(protocol(X, y, random_state=seed, **config), suite.scale), None
+            except Exception as exc:
+                return None, f"protocol {suite.protocol}: {_error_text(exc)}"
+
+        cells = [(c, k, s) for c, k in zip(contexts, configs) for s in seeds]
+        pending = {
+            i: [m for m in methods if (dataset, m.name, s, c["config"]) in todo]
+            for i, (c, k, s) in enumerate(cells)
+        }
+        first_of = {}  # cell index -> the first cell index with the same split
+        if len(contexts) > 1 and X is not None:
+            seen = {}
+            for i, (context, config, seed) in enumerate(cells):
+                if pending[i]:
+                    split, _ = split_of(config, seed)
+                    same = isinstance(split, Split)  # not a failed or a meta split
+                    key = (seed, _fingerprint(split)) if same else ("alone", i)
+                    first_of[i] = seen.setdefault(key, i)
+                    del split
+        for i, (context, config, seed) in enumerate(cells):
+            if first_of.get(i, i) != i or not any(
+                pending[j] for j in pending if first_of.get(j, j) == i
+            ):
+                continue
+            served = [j for j in pending if first_of.get(j, j) == i]
+            split, message = split_of(config, seed)
+            for method in methods:
+                shared = [cells[j][0] for j in served if method in pending[j]]
+                if not shared:
+                    continue
                 if split is None:
-                    yield delayed(_failed_cell)(context, dataset, seed, method, message)
+                    yield delayed(_failed_cells)(shared, dataset, seed, method, message)
                 else:
-                    yield delayed(_run_cell)(context, dataset, seed, method, split, n_threads)
+                    yield delayed(_run_cells)(shared, dataset, seed, method, split, n_threads)
+            del split
 
 
 def _run_parallel(cells, n_jobs, total, on_row, progress, description):
@@ -852,16 +900,18 @@ def _run_parallel(cells, n_jobs, total, on_row, progress, description):
     bar = tqdm(total=total, desc=description, unit="cell", file=sys.stderr, disable=not progress)
     try:
         if streams:
-            for row in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(cells):
-                on_row(row)
-                bar.set_postfix_str(f"{row['dataset']} {row['method']}", refresh=False)
-                bar.update()
+            for rows in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(cells):
+                for row in rows:
+                    on_row(row)
+                bar.set_postfix_str(f"{rows[0]['dataset']} {rows[0]['method']}", refresh=False)
+                bar.update(len(rows))
         else:  # backends without streamed results: chunks, written after each
             chunk = 4 * max(1, effective_n_jobs(n_jobs if n_jobs is not None else 1))
             while batch := list(itertools.islice(cells, chunk)):
-                for row in Parallel(n_jobs=n_jobs)(batch):
-                    on_row(row)
-                    bar.update()
+                for rows in Parallel(n_jobs=n_jobs)(batch):
+                    for row in rows:
+                        on_row(row)
+                    bar.update(len(rows))
     finally:
         bar.close()
 

@@ -11,8 +11,9 @@ Protocol ``unsupervised``
     Stratified 70/30 split per seed (the same test part at every size), an
     unlabeled contaminated training part subsampled (stratified) to the
     size of the cell. A size above the training part trains on all of it
-    (``max_train_samples`` = all): the shuttle, mammography and pendigits
-    cells at those sizes repeat the full-size cell. ``--set
+    (``max_train_samples`` = all): the runner fits the shuttle, mammography
+    and pendigits cells at those sizes once, with the full-size cell (same
+    split, same rows). ``--set
     max_train_samples=None`` runs the full size only.
 
 Datasets
