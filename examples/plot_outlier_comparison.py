@@ -97,8 +97,8 @@ fig.suptitle("predicted inliers (blue) at contamination 0.15; star: densest inli
 plt.show()
 
 # %%
-# Far-field inliers per detector (% of the far grid points, per dataset)
-# ---------------------------------------------------------------------
+# Far-field inliers per detector (% of far grid points, per dataset)
+# ------------------------------------------------------------------
 # The uniform dataset has no grid point farther than 2 from an inlier (—).
 for name, shares in far_field.items():
     print(f"{name:16s}", " ".join("    —" if np.isnan(s) else f"{100 * s:5.1f}" for s in shares))
