@@ -49,7 +49,6 @@ def test_learning_curve_run_records_sizes_costs_and_the_cap(tmp_path):
     result = run_benchmark(
         "scale", datasets=["1_big"], methods=["pyod.IForest"], seeds=[0],
         data_home=tmp_path, out=tmp_path / "out",
-        protocol_kwargs=None,
     )  # fmt: skip
     sizes = [r["n_train"] for r in result.rows]
     assert sizes == [1022] * len(SCALE_TRAIN_SAMPLES)  # 70% of 1460: below every cap

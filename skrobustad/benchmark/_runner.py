@@ -102,6 +102,11 @@ _FLOAT_COLUMNS = (
 #: Columns of the results files of skrobustad 0.1 (before ``peak_rss_mb``):
 #: read as they are, and rewritten with today's columns before a run appends.
 _PREVIOUS_COLUMNS = tuple(c for c in CSV_COLUMNS if c != "peak_rss_mb")
+
+
+def _padded(row):
+    """A row read from a file of :data:`_PREVIOUS_COLUMNS`, with today's columns."""
+    return dict(dict.fromkeys(CSV_COLUMNS, ""), **row)
 _INT_COLUMNS = (
     "seed",
     "n_train",
@@ -657,8 +662,7 @@ class _ResultsFile:
                 raise self._refuse(
                     "its columns differ: another tool or version of skrobustad wrote it"
                 )
-            rows = (dict(dict.fromkeys(CSV_COLUMNS, ""), **r) if None not in r else r
-                    for r in reader)  # fmt: skip
+            rows = (_padded(r) if None not in r else r for r in reader)
             return [r for r in map(_parse_row, rows) if r is not None]
         except csv.Error as exc:
             raise self._refuse(f"it is not a valid CSV file: {exc}") from None
@@ -678,7 +682,7 @@ class _ResultsFile:
         upgraded = self.path.with_name(self.path.name + ".upgrade")
         with open(upgraded, "w", newline="", encoding="utf-8") as f:
             f.write(_HEADER)
-            f.writelines(_csv_line(dict(dict.fromkeys(CSV_COLUMNS, ""), **r)) for r in rows)
+            f.writelines(_csv_line(_padded(r)) for r in rows)
         upgraded.replace(self.path)  # atomic: an interrupt leaves one whole file
 
     def open(self):
@@ -862,22 +866,19 @@ def _iter_cells(
             i: [m for m in methods if (dataset, m.name, s, c["config"]) in todo]
             for i, (c, k, s) in enumerate(cells)
         }
-        first_of = {}  # cell index -> the first cell index with the same split
+        # first cell of each group of pending cells with the same split -> the group
+        groups = {i: [i] for i, methods_ in pending.items() if methods_}
         if len(contexts) > 1 and X is not None:
-            seen = {}
-            for i, (context, config, seed) in enumerate(cells):
-                if pending[i]:
-                    split, _ = split_of(config, seed)
-                    same = isinstance(split, Split)  # not a failed or a meta split
-                    key = (seed, _fingerprint(split)) if same else ("alone", i)
-                    first_of[i] = seen.setdefault(key, i)
-                    del split
-        for i, (context, config, seed) in enumerate(cells):
-            if first_of.get(i, i) != i or not any(
-                pending[j] for j in pending if first_of.get(j, j) == i
-            ):
-                continue
-            served = [j for j in pending if first_of.get(j, j) == i]
+            first = {}  # (seed, digest) -> first cell with that split
+            for i in list(groups):  # splits computed here once more, one at a time
+                split, _ = split_of(cells[i][1], cells[i][2])
+                if isinstance(split, Split):  # not a failed or a meta split
+                    j = first.setdefault((cells[i][2], _fingerprint(split)), i)
+                    if j != i:
+                        groups[j] += groups.pop(i)
+                del split
+        for i, served in groups.items():
+            context, config, seed = cells[i]
             split, message = split_of(config, seed)
             for method in methods:
                 shared = [cells[j][0] for j in served if method in pending[j]]

@@ -2,6 +2,7 @@
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import threading
 from pathlib import Path
@@ -17,17 +18,25 @@ def _status_kib(field):
     raise OSError(f"{field} is not in /proc/self/status")
 
 
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None (looked up once: ``find_library`` runs
+    a subprocess)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        return ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
 def _release_freed_memory():
     """Collect garbage and hand freed heap pages back to the system (glibc)."""
     gc.collect()
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
-    try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return
-    trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 class PeakMemory:
