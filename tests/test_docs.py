@@ -22,7 +22,7 @@ EXAMPLES = ROOT / "examples"
 #: means an example grew too slow for CI.
 GALLERY_BUILD_TIMEOUT = 300
 #: Bound on one example's running time, as sphinx-gallery reports it.
-EXAMPLE_TIME_LIMIT = 60.0
+EXAMPLE_TIME_LIMIT = 120.0
 
 _DOCS_MODULES = ("sphinx", "numpydoc", "sphinx_gallery", "pydata_sphinx_theme")
 
