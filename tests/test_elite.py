@@ -123,15 +123,18 @@ def test_fitted_meta_gradients_are_those_of_the_initial_network(backbone):
     np.testing.assert_allclose(est.meta_weights_, est.eta_m * np.abs(explicit), rtol=1e-7)
 
 
+@pytest.mark.parametrize("margin", ["labeled-max", "initial-loss"])
 @pytest.mark.parametrize("backbone", ["svdd", "ae"])
-def test_pseudo_labels_flip_for_planted_anomalies(polluted, backbone):
+def test_pseudo_labels_flip_for_planted_anomalies(polluted, backbone, margin):
     X, y, y_partial = polluted
-    est = ELITE(backbone, **FAST).fit(X, y_partial=y_partial)
+    est = ELITE(backbone, margin=margin, **FAST).fit(X, y_partial=y_partial)
     truth = y[est.training_rows_]
     assert est.pseudo_labels_.shape == truth.shape == (340,)
-    # every sample starts as normal; the hidden anomalies end up pseudo-labelled anomalous
+    # every sample starts as normal; the hidden anomalies end up pseudo-labelled
+    # anomalous, most normals normal (measured: at most 34% of the normals, the
+    # labeled-max margin on svdd, where they carry 4% of an anomaly's weight)
     assert est.pseudo_labels_[truth == 1].mean() > 0.9
-    assert est.pseudo_labels_[truth == 0].mean() < 0.3
+    assert est.pseudo_labels_[truth == 0].mean() < 0.4
     # the paper's y_hat * |M| separates them (Fig. 7c)
     signed = -est.meta_gradients_
     assert roc_auc_score(truth, -signed) > 0.9
@@ -196,7 +199,10 @@ def test_margin_rules(polluted):
     with torch.no_grad():
         omega = est._omega(snap.module_(Xs), Xs).numpy()
     assert est.margin_ == pytest.approx(omega[y_partial != -1].max(), rel=1e-5)
-    initial = ELITE(**{**FAST, "max_epochs": 1}).fit(X, y_partial=y_partial)
+    default = ELITE(**{**FAST, "max_epochs": 1}).fit(X, y_partial=y_partial)
+    assert default.margin_ == est.margin_  # the authors' rule is the default
+    initial = ELITE(margin="initial-loss", **{**FAST, "max_epochs": 1})
+    initial.fit(X, y_partial=y_partial)
     assert initial.margin_ == pytest.approx(omega[y_partial == -1].mean(), rel=1e-5)
     fixed = ELITE(margin=2.5, **{**FAST, "max_epochs": 1}).fit(X, y_partial=y_partial)
     assert fixed.margin_ == 2.5
@@ -303,8 +309,15 @@ def test_elite_suites_are_registered():
     suite = get_suite("elite")
     assert suite.sweep["pollution"] == (0.1, 0.2, 0.3, 0.4, 0.5)
     assert suite.sweep["normal_class"] == tuple(range(10))
-    assert {"ELITE (svdd)", "ELITE (ae)", "DeepSAD", "DeepSAD (hinge)", "pyod.DevNet"} <= set(
-        suite.methods)
+    assert {"ELITE (svdd)", "ELITE (ae)", "ELITE (svdd, paper margin)", "ELITE (ae, paper margin)",
+            "DeepSAD", "DeepSAD (hinge)", "pyod.DevNet"} <= set(suite.methods)
+    # the default entries take the authors' margin, the "paper margin" ones the paper's
+    from skrobustad.benchmark._registry import get_method
+
+    for backbone in ("svdd", "ae"):
+        assert get_method(f"ELITE ({backbone})").make(0).margin == "labeled-max"
+        paper = get_method(f"ELITE ({backbone}, paper margin)").make(0)
+        assert (paper.backbone, paper.margin) == (backbone, "initial-loss")
     has_xgboost = importlib.util.find_spec("xgboost") is not None
     assert ("pyod.XGBOD" in suite.methods) == has_xgboost
     assert set(get_suite("elite-cifar").datasets) == {"CIFAR10_0", "CIFAR10_4", "CIFAR10_6"}

@@ -209,7 +209,8 @@ register_protocol("elite-polluted", elite_polluted)
 
 # ----------------------------------------------------------------------- methods
 #: ELITE in the suites: its defaults (widths (64, 32), batch 128, Adam 1e-4,
-#: 100 epochs, eta_m 1e6, margin from the initial loss).
+#: 100 epochs, eta_m 1e6, margin from the labeled set as in the authors' code);
+#: the ``paper margin`` entries take the paper's rule (the initial loss).
 ELITE_PARAMS = {"hidden_dims": (64, 32), "batch_size": 128, "lr": 1e-4, "max_epochs": 100}
 
 #: Deep SAD as the core suites' Deep SVDD (widths, epochs, batch, rate; step
@@ -223,8 +224,18 @@ for _backbone in ("svdd", "ae"):
             partial(_ours, "ELITE", backbone=_backbone, **ELITE_PARAMS),
             uses_labels=True,
             description=f"skrobustad.ELITE(backbone={_backbone!r}), widths (64, 32), batch "
-            "128, Adam 1e-4, 100 epochs, eta_m=1e6, margin='initial-loss'; the labeled "
-            "rows are its validation set.",
+            "128, Adam 1e-4, 100 epochs, eta_m=1e6, margin='labeled-max' (the authors' "
+            "code); the labeled rows are its validation set.",
+        )
+    )
+    register_method(
+        Method(
+            f"ELITE ({_backbone}, paper margin)",
+            partial(_ours, "ELITE", backbone=_backbone, margin="initial-loss", **ELITE_PARAMS),
+            uses_labels=True,
+            description=f"skrobustad.ELITE(backbone={_backbone!r}, margin='initial-loss'): "
+            "the paper's margin, the training rows' mean score at initialisation; "
+            f"otherwise as ELITE ({_backbone}).",
         )
     )
 register_method(
@@ -268,6 +279,8 @@ register_method(
 ELITE_METHODS = (
     "ELITE (svdd)",
     "ELITE (ae)",
+    "ELITE (svdd, paper margin)",
+    "ELITE (ae, paper margin)",
     "DeepSVDD",
     "AutoEncoder",
     "DeepSAD",

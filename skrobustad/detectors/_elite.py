@@ -162,13 +162,18 @@ class ELITE(BaseDeepDetector):
         decimals; a tiny ``eta_m`` only lets ``weight_decay`` and Adam's
         ``eps`` take over. The per-epoch ``sum_alpha`` in ``history_`` shows
         the scale reached.
-    margin : "initial-loss", "labeled-max" or float > 0, default="initial-loss"
+    margin : "labeled-max", "initial-loss" or float > 0, default="labeled-max"
         ``C`` of Eq. 4, fixed once at initialisation (the value used is
-        ``margin_``): ``"initial-loss"`` is the paper's rule, the mean
-        ``Omega`` of the training samples at the initial parameters (the
-        training loss of the unsupervised counterpart); ``"labeled-max"`` the
-        authors' code, the largest ``Omega`` over the labeled samples at the
-        initial parameters; a float is used as it is.
+        ``margin_``): ``"labeled-max"`` is the authors' code, the largest
+        ``Omega`` over the labeled samples at the initial parameters;
+        ``"initial-loss"`` the paper's rule, the mean ``Omega`` of the
+        training samples at the initial parameters (the training loss of the
+        unsupervised counterpart); a float is used as it is. The default is
+        the authors' rule because it measured better on every cell group of
+        the ``elite`` suites, most at high pollution: on digits (10 classes x
+        3 seeds) mean test AUROC at ``r_p`` = 0.1 / 0.5 was .944 / .960
+        (svdd) and .941 / .947 (ae) against .937 / .935 and .938 / .912 with
+        the paper's rule; CIFAR-10 features in the user guide.
     train_on_labeled : bool, default=False
         ``False`` (the paper): labeled samples are the validation set only.
         ``True``: they also join the training set, where they are
@@ -282,7 +287,7 @@ class ELITE(BaseDeepDetector):
         "backbone": [StrOptions(set(_OMEGA))],
         "eta_m": [Interval(numbers.Real, 0, None, closed="neither")],
         "margin": [
-            StrOptions({"initial-loss", "labeled-max"}),
+            StrOptions({"labeled-max", "initial-loss"}),
             Interval(numbers.Real, 0, None, closed="neither"),
         ],
         "train_on_labeled": ["boolean"],
@@ -298,7 +303,7 @@ class ELITE(BaseDeepDetector):
         backbone="svdd",
         *,
         eta_m=1e6,
-        margin="initial-loss",
+        margin="labeled-max",
         train_on_labeled=False,
         hidden_dims=(64, 32),
         activation="relu",
