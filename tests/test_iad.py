@@ -375,6 +375,13 @@ def test_benchmark_suite_and_oracle_protocol():
     table2 = get_suite("iad-table2")
     assert table2.reference[("6_cardio", "IAD-DeepSVDD")] == 0.853
     assert table2.reference[("6_cardio", "IAD-DeepSVDD (warm start)")] == 0.853
+    # the paper's Deep SVDD setting runs beside the base in both suites (measured worse)
+    for name in ("DeepSVDD (paper setting)", "DeepSVDD (paper setting, pre-trained)"):
+        assert name in names and name in table2.methods
+        paper = get_method(name).make(0)
+        assert (paper.hidden_dims, paper.lr) == ((32, 16, 8), 1e-3)
+        assert paper.max_epochs == get_method("DeepSVDD (IAD base)").make(0).max_epochs
+    assert get_method("DeepSVDD (paper setting, pre-trained)").make(0).pretrain_epochs > 0
 
     rng = np.random.RandomState(0)
     y = (rng.uniform(size=400) < 0.1).astype(int)
