@@ -375,6 +375,12 @@ def test_benchmark_suite_and_oracle_protocol():
     table2 = get_suite("iad-table2")
     assert table2.reference[("6_cardio", "IAD-DeepSVDD")] == 0.853
     assert table2.reference[("6_cardio", "IAD-DeepSVDD (warm start)")] == 0.853
+    # warm start against retraining, one change at a time (equal epochs per round; equal cost)
+    warm20 = get_method("IAD-AE (warm start, 20 epochs)").make(0)
+    assert warm20.warm_start and not warm20.round_params
+    cold6 = get_method("IAD-DeepSVDD (6 epochs)").make(0)
+    assert not cold6.warm_start and cold6.round_params == {"max_epochs": 6}
+    assert {"IAD-MAF (warm start, 20 epochs)", "IAD-MAF (6 epochs)"} <= set(table2.methods)
     # the paper's Deep SVDD setting runs beside the base in both suites (measured worse)
     for name in ("DeepSVDD (paper setting)", "DeepSVDD (paper setting, pre-trained)"):
         assert name in names and name in table2.methods
