@@ -333,9 +333,9 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         Estimators without a ``warm_start`` parameter, and ensembles such
         as :class:`~sklearn.ensemble.IsolationForest` (whose ``warm_start``
         adds trees instead of refitting), raise ``ValueError``. Measured on
-        the paper's Table II cells: worse than retraining for Deep SVDD and
-        the autoencoder at equal epochs per round as well as at equal cost
-        (MAF: at 5-epoch warm rounds); for a cheaper IAD, retrain with short rounds
+        the paper's Table II cells: worse than retraining for Deep SVDD, the
+        autoencoder and MAF, at equal epochs per round as well as at equal
+        cost; for a cheaper IAD, retrain with short rounds
         (``round_params``) instead (see the :ref:`User Guide <iad>`).
     round_params : dict or None, default=None
         Estimator parameters changed for the re-weighted rounds ``t >= 1``,
