@@ -102,11 +102,6 @@ _FLOAT_COLUMNS = (
 #: Columns of the results files of skrobustad 0.1 (before ``peak_rss_mb``):
 #: read as they are, and rewritten with today's columns before a run appends.
 _PREVIOUS_COLUMNS = tuple(c for c in CSV_COLUMNS if c != "peak_rss_mb")
-
-
-def _padded(row):
-    """A row read from a file of :data:`_PREVIOUS_COLUMNS`, with today's columns."""
-    return dict(dict.fromkeys(CSV_COLUMNS, ""), **row)
 _INT_COLUMNS = (
     "seed",
     "n_train",
@@ -587,6 +582,11 @@ def _parse_row(row):
 def _serialised(row):
     """The row as the CSV file holds it (strings)."""
     return {k: "" if v is None else str(v) for k, v in row.items()}
+
+
+def _padded(row):
+    """A row read from a file of :data:`_PREVIOUS_COLUMNS`, with today's columns."""
+    return dict(dict.fromkeys(CSV_COLUMNS, ""), **row)
 
 
 def _csv_line(row):

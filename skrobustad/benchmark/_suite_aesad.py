@@ -344,17 +344,18 @@ def _read_paper(name):
 #: Table 2 of the paper (mean AUC over 5 runs): AE-SAD, AE, OC-SVM, Deep-SAD
 #: (``papers/aesad_table2.csv``), ``{dataset: values}``.
 _TABLE2_METHODS, TABLE2_PAPER = _read_paper("aesad_table2")
+def _rows_of(method):
+    """Our rows shown against a paper column: the paper's AE-SAD is lambda(0.1)
+    (its default), and our default row ("auto") is shown against it too."""
+    return (method, "AESAD (lambda(0.1))") if method == "AESAD" else (method,)
+
+
 TABLE2_REFERENCE = {
-    (dataset, method): value
+    (dataset, row): value
     for dataset, values in TABLE2_PAPER.items()
     for method, value in zip(_TABLE2_METHODS, values, strict=True)
+    for row in _rows_of(method)
 }
-#: the paper's AE-SAD is lambda(0.1) (its default); our default row ("auto") is
-#: shown against the same number
-TABLE2_REFERENCE.update({
-    (dataset, "AESAD (lambda(0.1))"): value
-    for (dataset, method), value in list(TABLE2_REFERENCE.items()) if method == "AESAD"
-})
 
 #: The methods of the AESAD suites: the paper's AE-SAD (lambda(0.1)) and ours
 #: at its default lambda ("auto"), the paper's baselines.
@@ -398,9 +399,9 @@ for _i, _level in enumerate(POLLUTION_LEVELS):
             f"{3 * TABLE5_LABELED_PER_CLASS} labeled anomalies (the paper's s), "
             f"{100 * _level:g}% of the training normals are mislabeled anomalies.",
             reference={
-                ("embedded:digits-classes", name): values[_i]
+                ("embedded:digits-classes", row): values[_i]
                 for method, values in TABLE5_PAPER.items()
-                for name in ((method, "AESAD (lambda(0.1))") if method == "AESAD" else (method,))
+                for row in _rows_of(method)
             },
         )
     )

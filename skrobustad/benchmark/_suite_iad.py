@@ -148,9 +148,13 @@ PAPER_TABLE2, TABLE2_DATASETS = _paper_table2()
 
 
 # ------------------------------------------------------------------- methods
-def make_base(base, random_state):
-    """The base detector ``base`` ("DeepSVDD", "MAF", "AE" or "IForest")."""
+def make_base(base, random_state, **overrides):
+    """The base detector ``base`` ("DeepSVDD", "MAF", "AE" or "IForest").
+
+    ``overrides`` replace some of its :data:`IAD_BASE_PARAMS`.
+    """
     name, params = IAD_BASE_PARAMS[base]
+    params = {**params, **overrides}
     if name == "IsolationForest":
         from sklearn.ensemble import IsolationForest
 
@@ -314,18 +318,11 @@ DEEP_SVDD_PAPER_PARAMS = {
 }
 
 
-def _make_paper_deep_svdd(random_state, **params):
-    from ..detectors import DeepSVDD
-
-    base = {**IAD_BASE_PARAMS["DeepSVDD"][1], **params}
-    return DeepSVDD(random_state=random_state, **base)
-
-
 for _name, _params in DEEP_SVDD_PAPER_PARAMS.items():
     register_method(
         Method(
             _name,
-            partial(_make_paper_deep_svdd, **_params),
+            partial(make_base, "DeepSVDD", **_params),
             description=f"Deep SVDD as IAD's base but with the IAD paper's setting {_params} "
             "(measured worse as a base; not wrapped).",
         )
@@ -402,6 +399,13 @@ register_suite(
     )
 )
 
+#: Table II's IAD variants: the paper's beta (no estimate), warm start and the
+#: one-change-at-a-time cost comparisons.
+_TABLE2_VARIANTS = {
+    **{k: v for k, v in IAD_VARIANTS.items() if "beta" not in v},
+    **IAD_COST_VARIANTS,
+}
+
 _TABLE2_REFERENCE = {}
 for _base, _rows in PAPER_TABLE2.items():
     _names = {
@@ -420,10 +424,7 @@ register_suite(
         protocol="iad-transductive",
         datasets=TABLE2_DATASETS,
         methods=(
-            *(name
-              for base in PAPER_TABLE2
-              for name in _methods(base, {**{k: v for k, v in IAD_VARIANTS.items()
-                                             if "beta" not in v}, **IAD_COST_VARIANTS})),
+            *(name for base in PAPER_TABLE2 for name in _methods(base, _TABLE2_VARIANTS)),
             *DEEP_SVDD_PAPER_PARAMS,
         ),
         seeds=(0, 1, 2, 3, 4),
