@@ -479,10 +479,19 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                             self._drop_last(n_samples))
         return max(1, min(self.max_epochs, -(-self.max_steps // max(batches, 1))))
 
-    def _train(self, module, data, state, *, max_epochs=None, step_fn=None, loss_fn=None,
-               generator_offset=0, optimizer=None, optimizer_kwargs=None, iterator=None,
-               extra_callbacks=()):
+    def _step_budget(self, max_epochs, max_steps, state):
+        """The engine's step budget: an explicit one, else the estimator's when it sets the epochs."""
+        if max_steps is not None:
+            return max_steps
+        return self.max_steps if max_epochs is None and state.max_epochs is None else None
+
+    def _train(self, module, data, state, *, max_epochs=None, max_steps=None, step_fn=None,
+               loss_fn=None, generator_offset=0, optimizer=None, optimizer_kwargs=None,
+               iterator=None, extra_callbacks=()):
         """Train ``module`` with the shared engine and this estimator's settings.
+
+        ``max_epochs`` / ``max_steps`` replace the estimator's budget (a
+        given ``max_epochs`` alone trains exactly that many epochs).
 
         ``optimizer`` / ``optimizer_kwargs`` replace Adam and its
         ``weight_decay`` (ADRA's SGD with momentum), ``iterator`` the
@@ -500,7 +509,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             loss_fn=self._loss if loss_fn is None else loss_fn,
             step_fn=step_fn,
             max_epochs=self._epoch_budget(len(data), state) if max_epochs is None else max_epochs,
-            max_steps=self.max_steps if max_epochs is None and state.max_epochs is None else None,
+            max_steps=self._step_budget(max_epochs, max_steps, state),
             batch_size=self.batch_size,
             lr=self.lr,
             device=self.device_,

@@ -186,3 +186,14 @@ def test_partial_fit_is_deterministic_and_continues_a_fit():
 def test_robust_ae_has_no_partial_fit():
     # its attributes S belong to the rows of one training set
     assert not hasattr(RobustAE(), "partial_fit")
+
+
+def test_robust_ae_splits_a_binding_step_budget_across_its_rounds():
+    # 100 batches an epoch: a 50-step budget ends inside the first epoch, and
+    # the 5 rounds (5 updates of S) share it, 10 steps each
+    X = np.random.RandomState(0).normal(size=(6400, 3))
+    _StepCounter.steps.clear()
+    est = tiny(RobustAE, batch_size=64, max_epochs=10, n_outer_iter=5, max_steps=50)
+    est.set_params(callbacks=[_StepCounter()]).fit(X)
+    assert _StepCounter.steps == [10] * 5
+    assert sorted({row["round"] for row in est.history_}) == [1, 2, 3, 4, 5]

@@ -7,7 +7,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.history import History
 
-from .._engine import BatchData, map_chunks
+from .._engine import BatchData, map_chunks, n_batches
 from ..base import BaseDeepDetector
 from ..losses import squared_error
 from ..nn import MLPAutoEncoder
@@ -105,7 +105,15 @@ class RobustAE(BaseDeepDetector):
     max_epochs : int, default=100
         Total number of epochs over all rounds.
     max_steps : int or None, default=None
-        Budget of gradient steps (see :class:`~skrobustad.base.BaseDeepDetector`).
+        Budget of gradient steps over all rounds (see
+        :class:`~skrobustad.base.BaseDeepDetector`). When it ends training
+        before ``max_epochs``, the steps (not the epochs) are split across
+        the ``n_outer_iter`` rounds, so ``S`` is still updated
+        ``n_outer_iter`` times (rounds may end inside an epoch). Off by
+        default: unlike the autoencoder, the robust autoencoder lost
+        accuracy under a 5,000-step budget (``28_pendigits``, full training
+        part, 3 seeds: .761 vs .842 AUROC without it; ``23_mammography``
+        .808 vs .856).
     batch_size : int, default=64
     lr : float, default=1e-3
     weight_decay : float, default=0.0
@@ -255,11 +263,26 @@ class RobustAE(BaseDeepDetector):
         self.anomalous_attributes_ = np.zeros(X.shape, dtype=np.float64)
         return super()._make_data(X, y_partial, sample_weight, mask, state)
 
-    def _epochs_per_round(self, n_samples, state):
+    def _round_budgets(self, n_samples, state):
+        """``(epochs, steps)`` of every round: the epochs split, or the steps when ``max_steps`` binds.
+
+        ``steps`` is ``None`` when the round trains whole epochs. When the
+        step budget ends training before ``max_epochs`` (large data), it is
+        split across the ``n_outer_iter`` rounds, so that ``S`` is still
+        updated ``n_outer_iter`` times.
+        """
         total = self._epoch_budget(n_samples, state)
+        if state.max_epochs is None and self.max_steps is not None:
+            batches = n_batches(self._n_train_rows(n_samples), self.batch_size,
+                                self._drop_last(n_samples))
+            if self.max_epochs * batches > self.max_steps:
+                n_rounds = min(self.n_outer_iter, self.max_steps)
+                base, extra = divmod(self.max_steps, n_rounds)
+                steps = [base + (k < extra) for k in range(n_rounds)]
+                return [(-(-s // max(batches, 1)), s) for s in steps]
         n_rounds = min(self.n_outer_iter, total)
         base, extra = divmod(total, n_rounds)
-        return [base + (k < extra) for k in range(n_rounds)]
+        return [(base + (k < extra), None) for k in range(n_rounds)]
 
     @torch.no_grad()
     def _update_attributes(self, module, X, S):
@@ -275,11 +298,12 @@ class RobustAE(BaseDeepDetector):
         X = data.tensors["X"]
         S = torch.zeros_like(X)
         history = History()
-        for k, n_epochs in enumerate(self._epochs_per_round(len(data), state)):
+        for k, (n_epochs, n_steps) in enumerate(self._round_budgets(len(data), state)):
             cleaned = BatchData({**data.tensors, "X": X - S})
             # the same generator every round: with validation_fraction, the
             # held-out rows (the generator's first draw) stay the same rows
-            round_history = self._train(module, cleaned, state, max_epochs=n_epochs)
+            round_history = self._train(module, cleaned, state, max_epochs=n_epochs,
+                                        max_steps=n_steps)
             for row in round_history:
                 history.append({**row, "epoch": len(history) + 1, "round": k + 1})
             S = self._update_attributes(module, X, S)
