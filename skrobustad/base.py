@@ -480,7 +480,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         return max(1, min(self.max_epochs, -(-self.max_steps // max(batches, 1))))
 
     def _step_budget(self, max_epochs, max_steps, state):
-        """The engine's step budget: an explicit one, else the estimator's when it sets the epochs."""
+        """The engine's step budget: an explicit one, else the estimator's if it sets epochs."""
         if max_steps is not None:
             return max_steps
         return self.max_steps if max_epochs is None and state.max_epochs is None else None

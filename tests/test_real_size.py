@@ -43,7 +43,9 @@ _OVERCOMPLETE = pytest.mark.xfail(
     reason="open (real-size issue): trained 100 epochs, the network learns to "
     "reconstruct the 10% of outliers in the training data too; mean AUROC .947 "
     "(AutoEncoder) and .909 (RobustAE) of the 0.95 asked (a code of width 1 does not "
-    "help: .948 / .918; 10 epochs give .964; IAD(AutoEncoder(), beta='tukey') .982)",
+    "help: .948 / .918; 10 epochs give .964; IAD(AutoEncoder(), beta='tukey') .982). "
+    "The bar is above PyOD's own models on PyOD 3.6.7's generate_data: its AutoEncoder "
+    "scores .916 / .762 / .999 (mean of 3 random states per seed), IForest .995 / .903 / 1.0",
     strict=False,
 )
 
@@ -197,3 +199,17 @@ def test_robust_ae_splits_a_binding_step_budget_across_its_rounds():
     est.set_params(callbacks=[_StepCounter()]).fit(X)
     assert _StepCounter.steps == [10] * 5
     assert sorted({row["round"] for row in est.history_}) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("cls, hidden_dims", [(AutoEncoder, (4, 2)), (MAF, (4, 4))],
+                         ids=["AutoEncoder", "MAF"])
+def test_default_step_budget_caps_large_data(cls, hidden_dims):
+    # 20,000 rows are 313 batches of 64 (312 for the batch-norm autoencoder,
+    # which drops the incomplete last one): the default budget of 5,000 steps
+    # ends in the 16th / 17th epoch, where max_epochs alone would run 100 / 50
+    X = np.random.RandomState(0).normal(size=(20_000, 3))
+    _StepCounter.steps.clear()
+    est = cls(hidden_dims=hidden_dims, random_state=0, device="cpu",
+              callbacks=[_StepCounter()]).fit(X)
+    assert _StepCounter.steps == [5000]
+    assert est.n_iter_ == (17 if cls is AutoEncoder else 16)

@@ -52,8 +52,22 @@ class AutoEncoder(BaseDeepDetector):
     contamination : "auto" or float in (0, 0.5], default="auto"
         See :class:`~skrobustad.base.BaseDeepDetector`.
     max_epochs : int, default=100
-    max_steps : int or None, default=None
-        Budget of gradient steps (see :class:`~skrobustad.base.BaseDeepDetector`).
+    max_steps : int or None, default=5000
+        Budget of gradient steps: training stops after ``max_steps`` steps
+        or ``max_epochs`` epochs, whichever comes first (see
+        :class:`~skrobustad.base.BaseDeepDetector`), so the cost of a fit
+        stops growing with the number of rows; up to 3,200 rows (batch 64)
+        the 100 epochs run in full. Measured on raw features (internal
+        scaling, 3 seeds, test AUROC with / without the budget):
+        ``23_mammography`` (7,828 training rows) .881 / .881,
+        ``28_pendigits`` (4,809) .775 / .783, ``32_shuttle`` (34,367) .994
+        with the budget (10 epochs, 3.7 CPU-s a fit; .994 on 3,000 rows);
+        ``10_cover`` at 30,000 rows (seed 0) .918 / .904 with 3.8 / 35.6
+        CPU-s a fit, on all 200,233 rows .929 with the budget (2 epochs, 4
+        CPU-s; .938 on 3,000 rows), .925 with 20,000 steps (7 epochs, 16
+        CPU-s), and .951 for seed 0 without it (100 epochs, 237 CPU-s,
+        against .915 with it). ``None``
+        runs ``max_epochs`` epochs whatever the data size.
     batch_size : int, default=64
     lr : float, default=1e-3
     weight_decay : float, default=0.0
@@ -126,7 +140,7 @@ class AutoEncoder(BaseDeepDetector):
         warm_start=False,
         contamination="auto",
         max_epochs=100,
-        max_steps=None,
+        max_steps=5000,
         batch_size=64,
         lr=1e-3,
         weight_decay=0.0,

@@ -52,8 +52,17 @@ class MAF(BaseDeepDetector):
         test log-likelihood dropped from -5.73 to -13.96 nats (analytic
         -5.68); hold out a ``validation_fraction`` and add
         :class:`skorch.callbacks.EarlyStopping` for longer runs.
-    max_steps : int or None, default=None
-        Budget of gradient steps (see :class:`~skrobustad.base.BaseDeepDetector`).
+    max_steps : int or None, default=5000
+        Budget of gradient steps: training stops after ``max_steps`` steps
+        or ``max_epochs`` epochs, whichever comes first (see
+        :class:`~skrobustad.base.BaseDeepDetector`), so the cost of a fit
+        stops growing with the number of rows; up to 6,400 rows (batch 64)
+        the 50 epochs run in full. The density keeps fitting the anomalies
+        in the training part the longer it trains: on ``32_shuttle`` (all
+        34,367 training rows, raw features, 3 seeds) the test AUROC was
+        .987 with the budget (10 epochs, 9 CPU-s a fit) and .970 without it
+        (50 epochs, 49 CPU-s), .987 on 3,000 rows. ``None`` runs
+        ``max_epochs`` epochs whatever the data size.
     batch_size : int, default=64
     lr : float, default=1e-3
     weight_decay : float, default=0.0
@@ -126,7 +135,7 @@ class MAF(BaseDeepDetector):
         warm_start=False,
         contamination="auto",
         max_epochs=50,
-        max_steps=None,
+        max_steps=5000,
         batch_size=64,
         lr=1e-3,
         weight_decay=0.0,

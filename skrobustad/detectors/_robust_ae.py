@@ -264,7 +264,7 @@ class RobustAE(BaseDeepDetector):
         return super()._make_data(X, y_partial, sample_weight, mask, state)
 
     def _round_budgets(self, n_samples, state):
-        """``(epochs, steps)`` of every round: the epochs split, or the steps when ``max_steps`` binds.
+        """``(epochs, steps)`` of each round: epochs split, or steps when ``max_steps`` binds.
 
         ``steps`` is ``None`` when the round trains whole epochs. When the
         step budget ends training before ``max_epochs`` (large data), it is
