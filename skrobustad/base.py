@@ -475,9 +475,14 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             return state.max_epochs
         if self.max_steps is None:
             return self.max_epochs
+        batches = self._batches_per_epoch(n_samples)
+        return max(1, min(self.max_epochs, -(-self.max_steps // batches)))
+
+    def _batches_per_epoch(self, n_samples):
+        """Training batches in one epoch over ``n_samples`` rows (at least 1)."""
         batches = n_batches(self._n_train_rows(n_samples), self.batch_size,
                             self._drop_last(n_samples))
-        return max(1, min(self.max_epochs, -(-self.max_steps // max(batches, 1))))
+        return max(batches, 1)
 
     def _step_budget(self, max_epochs, max_steps, state):
         """The engine's step budget: an explicit one, else the estimator's if it sets epochs."""

@@ -7,7 +7,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.history import History
 
-from .._engine import BatchData, map_chunks, n_batches
+from .._engine import BatchData, map_chunks
 from ..base import BaseDeepDetector
 from ..losses import squared_error
 from ..nn import MLPAutoEncoder
@@ -271,15 +271,14 @@ class RobustAE(BaseDeepDetector):
         split across the ``n_outer_iter`` rounds, so that ``S`` is still
         updated ``n_outer_iter`` times.
         """
-        total = self._epoch_budget(n_samples, state)
         if state.max_epochs is None and self.max_steps is not None:
-            batches = n_batches(self._n_train_rows(n_samples), self.batch_size,
-                                self._drop_last(n_samples))
+            batches = self._batches_per_epoch(n_samples)
             if self.max_epochs * batches > self.max_steps:
                 n_rounds = min(self.n_outer_iter, self.max_steps)
                 base, extra = divmod(self.max_steps, n_rounds)
                 steps = [base + (k < extra) for k in range(n_rounds)]
-                return [(-(-s // max(batches, 1)), s) for s in steps]
+                return [(-(-s // batches), s) for s in steps]
+        total = self._epoch_budget(n_samples, state)
         n_rounds = min(self.n_outer_iter, total)
         base, extra = divmod(total, n_rounds)
         return [(base + (k < extra), None) for k in range(n_rounds)]
