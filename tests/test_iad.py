@@ -498,3 +498,66 @@ def test_round_seeds_new_gives_every_round_its_own_seed():
     assert [m.seen_ for m in again.round_estimators_] == seeds  # deterministic
     drawn = IAD(SeedSpy(), max_iter=2, round_seeds="new", random_state=0).fit(X)
     assert len({m.seen_ for m in drawn.round_estimators_}) == 3
+
+
+# ------------------------------------------------------------ weight scale
+class GaussianDensity(Centroid):
+    """Toy density model: ``score_samples`` is the log-density of a unit Gaussian."""
+
+    def score_samples(self, X):
+        return 0.5 * super().score_samples(X) - np.log(2 * np.pi)
+
+
+@pytest.mark.parametrize("beta", ["median", "tukey", 0.1, "estimate"])
+def test_likelihood_weight_scale_weights_by_the_likelihood(contaminated, beta):
+    # the paper's Eq. 8 scores a flow by -p(x), not -log p(x)
+    X, _ = contaminated
+    rule = IAD(Centroid(), beta=beta)
+    iad = IAD(GaussianDensity(), max_iter=2, beta=beta, weight_scale="likelihood").fit(X)
+    minus_p = -np.exp(iad.round_scores_[0])
+    np.testing.assert_allclose(
+        iad.round_weights_[1], rule._weights_from(minus_p, otsu_contamination(minus_p)),
+        rtol=1e-9, atol=1e-12,
+    )
+    score = IAD(GaussianDensity(), max_iter=2, beta=beta).fit(X)
+    minus_log_p = -score.round_scores_[0]
+    np.testing.assert_allclose(
+        score.round_weights_[1],
+        rule._weights_from(minus_log_p, otsu_contamination(minus_log_p)),
+        rtol=1e-9, atol=1e-12,
+    )
+    assert not np.allclose(score.round_weights_[1], iad.round_weights_[1])
+
+
+def test_likelihood_weights_are_bounded_below_as_in_the_paper(contaminated):
+    # with beta = median and 1 / tau = 4 a zero likelihood gets sigmoid(-4) = 0.018;
+    # from -log p the far anomalies' weights reach 0
+    X, _ = contaminated
+    iad = IAD(GaussianDensity(), max_iter=1, beta="median", weight_scale="likelihood").fit(X)
+    assert iad.round_weights_[1].min() == pytest.approx(1 / (1 + np.exp(4)), rel=0.05)
+    score = IAD(GaussianDensity(), max_iter=1, beta="median").fit(X)
+    assert score.round_weights_[1].min() < 1e-3
+
+
+def test_likelihood_weight_scale_needs_a_single_model_and_works_with_maf(contaminated):
+    from sklearn.neighbors import KernelDensity
+
+    from skrobustad import MAF
+
+    X, _ = contaminated
+    with pytest.raises(ValueError, match="single model per round"):
+        IAD(GaussianDensity(), n_estimators=2, weight_scale="likelihood").fit(X)
+    kde = IAD(KernelDensity(bandwidth=0.5), max_iter=1, beta="median",
+              weight_scale="likelihood").fit(X)
+    assert kde.round_weights_[1].min() > 0.01
+    maf = {
+        scale: IAD(MAF(max_epochs=2, random_state=0, device="cpu"), max_iter=1, beta="median",
+                   weight_scale=scale).fit(X)
+        for scale in ("likelihood", "score")
+    }
+    # the same round 0; the likelihood's weights of the anomalies stay above 0
+    np.testing.assert_array_equal(maf["likelihood"].round_scores_[0],
+                                  maf["score"].round_scores_[0])
+    assert maf["likelihood"].round_weights_[1].min() > 1e-3
+    assert maf["score"].round_weights_[1].min() < 1e-6
+    assert np.all(np.isfinite(maf["likelihood"].score_samples(X)))
