@@ -1,0 +1,38 @@
+"""One detector variant beside the suite's own method, on the ``unsupervised`` or the ``scale`` suite (3 seeds).
+
+    # the suite's settings plus the variant's parameters, beside the suite's method
+    python tools/measurements/suite_variant.py unsupervised OUT DeepSVDD "dict(batch_norm=True)"
+    python tools/measurements/suite_variant.py unsupervised OUT RobustAE "dict(batch_norm=True, dropout=0.2)"
+    # the defaults plus the variant's parameters, at 3,000 rows (OUT3k) and on all rows (OUTfull)
+    python tools/measurements/suite_variant.py scale OUT RobustAE "dict(batch_norm=True, dropout=0.2)" 10_cover,32_shuttle
+
+Set ``SKROBUSTAD_DATA_HOME=../shared/data`` and run from the repository root.
+"""
+import sys
+from functools import partial
+
+import pandas as pd
+
+import skrobustad
+from skrobustad.benchmark import Method, register_method, run_benchmark
+from skrobustad.benchmark._suite_core import DEEP_PARAMS, _ours
+
+suite, out, cls, kwargs = sys.argv[1], sys.argv[2], sys.argv[3], eval(sys.argv[4])
+datasets = sys.argv[5].split(",") if len(sys.argv) > 5 else None
+name = f"{cls} {kwargs}"
+if suite == "unsupervised":
+    register_method(Method(name, partial(_ours, cls, **{**DEEP_PARAMS[cls], **kwargs})))
+    run_benchmark(suite, methods=[name, cls], datasets=datasets, seeds=[0, 1, 2], out=out,
+                  n_jobs=1, plot=False)
+    df = pd.read_csv(f"{out}/{suite}.csv")
+    t = df.groupby(["method", "dataset"]).auroc.mean().unstack(0)
+    print(t.round(3).to_string())
+    print(df.groupby("method").auroc.mean().round(4).to_string())
+    print(name, "above", cls, "on", int((t[name] > t[cls]).sum()), "/", len(t))
+else:
+    register_method(Method(name, lambda rs: getattr(skrobustad, cls)(random_state=rs, **kwargs)))
+    for cap, where in ((3000, out + "3k"), (None, out + "full")):
+        run_benchmark(suite, methods=[name], datasets=datasets, seeds=[0, 1, 2], out=where,
+                      n_jobs=1, plot=False, protocol_kwargs={"max_train_samples": cap})
+        df = pd.read_csv(f"{where}/{suite}.csv")
+        print(cap, df.groupby("dataset").auroc.mean().round(3).to_string())
