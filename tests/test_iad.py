@@ -530,8 +530,9 @@ def test_likelihood_weight_scale_weights_by_the_likelihood(contaminated, beta):
 
 
 def test_likelihood_weights_are_bounded_below_as_in_the_paper(contaminated):
-    # with beta = median and 1 / tau = 4 a zero likelihood gets sigmoid(-4) = 0.018;
-    # from -log p the far anomalies' weights reach 0
+    # with beta = median and 1 / tau = 4 a zero likelihood gets sigmoid(-4) = 0.018
+    # (here the median likelihood is nearer 0 than the largest, so the spread is
+    # measured on that side); from -log p the far anomalies' weights reach 0
     X, _ = contaminated
     iad = IAD(GaussianDensity(), max_iter=1, beta="median", weight_scale="likelihood").fit(X)
     assert iad.round_weights_[1].min() == pytest.approx(1 / (1 + np.exp(4)), rel=0.05)

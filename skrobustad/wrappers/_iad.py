@@ -390,16 +390,18 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         (:class:`~skrobustad.MAF`,
         :class:`~sklearn.neighbors.KernelDensity`): the negative
         likelihood ``-p(x)``, the score of the paper's Eq. 8 for flows. The
-        ranking is the same, the weights are not: with ``beta="median"`` a
-        zero likelihood still gets weight ``1 / (1 + e^4) = 0.018``, where
-        from ``-log p`` far outliers' weights fall to 0.
+        ranking is the same, the weights are not: the likelihood is bounded,
+        so a zero likelihood keeps a weight above 0 (``1 / (1 + e^4) =
+        0.018`` with ``beta="median"`` when the median likelihood is nearer
+        0 than the largest one), where from ``-log p`` far outliers'
+        weights fall to 0.
         Measured around the ``iad`` suite's MAF (21 datasets, 3 seeds, 20
         epochs a round; ``tools/measurements/iad_maf_scale.py``): mean
         AUROC .759 with ``"likelihood"`` and .777 with ``"score"`` (above
         the base's .750 on 10 and 16 datasets) with ``beta="median"``, .755
-        and .765 (11 and 14) with ``beta="tukey"``: the likelihood's floor
-        keeps the anomalies in training, so ``"score"`` is the default for
-        every estimator.
+        and .765 (11 and 14) with ``beta="tukey"`` (the likely cause: the
+        floor keeps the anomalies in training), so ``"score"`` is the
+        default for every estimator.
         Needs a single model per round (the ensemble averages median-scaled
         scores, no log-densities).
     random_state : int, RandomState instance or None, default=None
