@@ -17,14 +17,17 @@ is predicted an inlier, and the share of the grid points farther than 2
 from every inlier that are predicted inliers (the "far field"; a
 detector whose boundary closes around the data has 0%).
 
-What the figure shows is not yet what the library aims at: the
-autoencoders and Deep SVDD leave 4-20% of the far field inside their
-boundaries (rays along the data's directions, where a ReLU network
-extrapolates linearly), and Deep SVDD has a hole at the mean of the
-moons and of the uniform square. That hole is the origin of its
-standardised input: the bias-free network maps it to 0, at distance
-``||c||`` from the centre, whatever the data there. MAF and the forest close
-their boundaries around the data.
+What the figure shows is not yet what the library aims at for the
+autoencoders: AutoEncoder leaves up to 20% of the far field inside its
+boundary and RobustAE up to 26%, in bands along the direction the network
+reconstructs (the reconstruction error is a distance to the learned
+manifold, small however far along it a point lies). Deep SVDD, whose batch
+norm (the default) breaks the positive homogeneity of its bias-free
+network, keeps 0-3.3% and no hole at the data's mean; with
+``batch_norm=False`` it had rays (up to 11.5%) and a hole at the origin of
+its standardised input, which the bias-free network maps to 0, at distance
+``||c||`` from the centre. MAF and the forest close their boundaries around
+the data.
 """
 
 # %%

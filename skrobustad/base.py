@@ -60,11 +60,14 @@ class _FitState:
     max_epochs : int or None
         Epochs to train regardless of ``max_epochs`` / ``max_steps``
         (1 for ``partial_fit``); ``None`` uses the estimator's budget.
+    n_samples : int or None
+        Rows of the input ``X``, training rows or not.
     """
 
     seed: int
     warm: bool
     max_epochs: Optional[int] = None
+    n_samples: Optional[int] = None
 
     def generator(self, offset=0):
         """A CPU :class:`torch.Generator` seeded with ``seed + offset``."""
@@ -323,7 +326,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         _check_callbacks(self.callbacks)
         if seed is None:
             seed = self._draw_seed()
-        state = _FitState(seed=seed, warm=warm, max_epochs=max_epochs)
+        state = _FitState(seed=seed, warm=warm, max_epochs=max_epochs, n_samples=X.shape[0])
 
         mask = self._training_mask(y_partial, sample_weight)
         if not np.any(mask):
@@ -333,6 +336,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             )
         X_train = self._fit_input_scaling(X, sample_weight, mask, state)
         data = self._make_data(X_train, y_partial, sample_weight, mask, state)
+        del X_train  # the tensors hold the training rows: the scaled copy is freed
         module, history = self._fit_module(data, state)
         self.module_, self.history_ = module, history
         self.module_.eval()
@@ -393,7 +397,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 # weights, a weighted scaler moves the input space every round
                 # (``iad`` suite, 21 datasets, 3 seeds: IAD(DeepSVDD) above its
                 # base on 12 with weighted statistics, 16 with these)
-                self.scaler_ = StandardScaler().fit(X[mask])
+                self.scaler_ = StandardScaler().fit(X if mask.all() else X[mask])
         return self._scale_input(X)
 
     def _scale_input(self, X):
@@ -407,8 +411,10 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         index = np.flatnonzero(mask)
         weight = sample_weight[index]
         weight = weight / weight.mean()
+        # one copy of the training rows, never a view of the caller's array
+        rows = X if index.size == X.shape[0] else X[index]
         tensors = {
-            "X": torch.as_tensor(X[index], dtype=self._torch_dtype),
+            "X": torch.tensor(rows, dtype=self._torch_dtype),
             "weight": torch.as_tensor(weight, dtype=self._torch_dtype),
             "y": torch.as_tensor(y_partial[index], dtype=torch.int8),
             "index": torch.as_tensor(index, dtype=torch.long),

@@ -118,12 +118,12 @@ CHECK_PARAMS = {
         dict(batch_norm=False, dropout=0.0, activate_code=False),
     ],
     AESAD: [{}, dict(batch_norm=True, target_transform="threshold")],
-    DeepSVDD: [{}, dict(batch_norm=True, pretrain_epochs=1)],
+    DeepSVDD: [{}, dict(batch_norm=False, pretrain_epochs=1)],
     DeepSAD: [{}, dict(loss="hinge", batch_norm=True, pretrain_epochs=1)],
     # the checks fit without labels (the unsupervised backbone): Tukey's fence
     # ("auto") flags no point of their data for the autoencoder backbone
     ELITE: [{}, dict(backbone="ae", margin="labeled-max", contamination=0.1)],
-    RobustAE: [{}, dict(n_outer_iter=2, batch_norm=True)],
+    RobustAE: [{}, dict(n_outer_iter=2, batch_norm=False, dropout=0.0)],
     MAF: [{}],
     # the checks run on the adapted detector (see SelfTrainingAdaptedMetaRAE)
     # (svdd in float64: ||c - W h||^2 cancels, and float32 kernels round a row

@@ -32,10 +32,12 @@ def test_loss_terms():
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
 
 
-def test_without_labels_it_is_deep_svdd(polluted):
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_without_labels_it_is_deep_svdd(polluted, batch_norm):
+    # the same network (their batch_norm defaults differ)
     X, _, _ = polluted
-    sad = DeepSAD(**FAST).fit(X)
-    svdd = DeepSVDD(**FAST).fit(X)
+    sad = DeepSAD(batch_norm=batch_norm, **FAST).fit(X)
+    svdd = DeepSVDD(batch_norm=batch_norm, **FAST).fit(X)
     np.testing.assert_allclose(sad.score_samples(X), svdd.score_samples(X), rtol=1e-6)
 
 

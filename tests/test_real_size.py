@@ -42,8 +42,9 @@ def test_weighted_standardisation_ignores_zero_weight_rows():
 _OVERCOMPLETE = pytest.mark.xfail(
     reason="open (real-size issue): trained 100 epochs, the network learns to "
     "reconstruct the 10% of outliers in the training data too; mean AUROC .947 "
-    "(AutoEncoder) and .909 (RobustAE) of the 0.95 asked (a code of width 1 does not "
-    "help: .948 / .918; 10 epochs give .964; IAD(AutoEncoder(), beta='tukey') .982). "
+    "(AutoEncoder) and .930 (RobustAE; .909 with its earlier plain network) of the 0.95 "
+    "asked (a code of width 1 does not help: .948 / .918; 10 epochs give .964; "
+    "IAD(AutoEncoder(), beta='tukey') .982). "
     "The bar is above PyOD's own models on PyOD 3.6.7's generate_data: its AutoEncoder "
     "scores .916 / .762 / .999 (mean of 3 random states per seed), IForest .995 / .903 / 1.0",
     strict=False,
@@ -80,12 +81,16 @@ def test_small_network_on_uncentred_features_keeps_its_ranking():
 
 
 @pytest.mark.parametrize(
-    "n, batch_size, max_steps, max_epochs, expected",
-    [(640, 64, 25, 10, 3), (640, 64, 1000, 10, 10), (6400, 64, 25, 10, 1), (100, 64, 5, 10, 3)],
+    "n, batch_size, max_steps, max_epochs, batch_norm, expected",
+    [(640, 64, 25, 10, False, 3), (640, 64, 1000, 10, False, 10), (6400, 64, 25, 10, False, 1),
+     (100, 64, 5, 10, False, 3),
+     # batch norm drops the incomplete last batch: one step an epoch
+     (100, 64, 5, 10, True, 5)],
 )
-def test_max_steps_caps_the_epochs(n, batch_size, max_steps, max_epochs, expected):
+def test_max_steps_caps_the_epochs(n, batch_size, max_steps, max_epochs, batch_norm, expected):
     X = np.random.RandomState(0).normal(size=(n, 3))
-    est = tiny(DeepSVDD, batch_size=batch_size, max_steps=max_steps, max_epochs=max_epochs)
+    est = tiny(DeepSVDD, batch_size=batch_size, max_steps=max_steps, max_epochs=max_epochs,
+               batch_norm=batch_norm)
     assert est.fit(X).n_iter_ == expected
 
 

@@ -141,3 +141,28 @@ def test_several_rounds_are_deterministic(blobs, device):
     b = RobustAE(random_state=0, device=device, **SEVERAL_ROUNDS).fit(X)
     np.testing.assert_allclose(a.score_samples(X), b.score_samples(X), rtol=1e-6, atol=1e-7)
     np.testing.assert_array_equal(a.anomalous_attributes_, b.anomalous_attributes_)
+
+
+def test_a_fit_that_raises_leaves_no_anomalous_attributes():
+    from skorch.callbacks import Callback
+
+    class FailInRoundTwo(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise RuntimeError("stopped by the test")
+
+    X, _, _ = corrupted_manifold(200, seed=0, magnitude=5.0)
+    est = RobustAE(n_outer_iter=2, callbacks=[FailInRoundTwo()], random_state=0,
+                   **{**FAST, "max_epochs": 4})
+    with pytest.raises(RuntimeError, match="stopped by the test"):
+        est.fit(X)
+    assert not hasattr(est, "anomalous_attributes_")
+
+
+def test_training_on_float64_input_leaves_it_unmodified():
+    # the rounds update X - S in place: on the training copy, never the caller's array
+    X, _, _ = corrupted_manifold(200, seed=0, magnitude=5.0)
+    before = X.copy()
+    est = RobustAE(n_outer_iter=3, scale=False, dtype="float64", random_state=0, **FAST).fit(X)
+    np.testing.assert_array_equal(X, before)
+    assert np.count_nonzero(est.anomalous_attributes_) > 0

@@ -345,7 +345,7 @@ def _knn(random_state):
 
 
 def _deep_svdd(random_state):
-    # the defaults: (64, 32) bias-free encoder, Adam 1e-4, at most 500 steps
+    # the defaults: (64, 32) bias-free encoder with batch norm, Adam 1e-4, at most 500 steps
     from ..detectors import DeepSVDD
 
     return _Task(DeepSVDD(random_state=random_state, device="cpu"), exposure=False, images=False)

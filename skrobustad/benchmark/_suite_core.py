@@ -55,7 +55,10 @@ DEEP_PARAMS = {
         preprocessing=False,  # the suite standardises every split
         verbose=0,
     ),
-    "DeepSVDD": dict(hidden_dims=HIDDEN_DIMS, max_epochs=EPOCHS, batch_size=BATCH_SIZE, lr=1e-4),
+    # no batch norm, as PyOD's DeepSVDD (skrobustad's default is batch_norm=True)
+    "DeepSVDD": dict(
+        hidden_dims=HIDDEN_DIMS, batch_norm=False, max_epochs=EPOCHS, batch_size=BATCH_SIZE, lr=1e-4
+    ),
     "pyod.DeepSVDD": dict(
         hidden_neurons=list(HIDDEN_DIMS),
         epochs=EPOCHS,
