@@ -303,11 +303,10 @@ class RobustAE(BaseDeepDetector):
         needs no tensor of the data's size beyond ``X``, ``S`` and ``L``.
         """
         module.eval()
-        for start in range(0, X.shape[0], _CHUNK):
-            rows = slice(start, start + _CHUNK)
-            x = X[rows]
-            S[rows] = _soft_threshold(x - module(L[rows]), self.alpha / 2.0)
-            torch.sub(x, S[rows], out=L[rows])
+        # row views of the three tensors: writing a chunk writes S and L
+        for x, s, cleaned in zip(X.split(_CHUNK), S.split(_CHUNK), L.split(_CHUNK)):
+            s.copy_(_soft_threshold(x - module(cleaned), self.alpha / 2.0))
+            torch.sub(x, s, out=cleaned)
 
     def _fit_module(self, data, state):
         module = self._new_module(data, state)
