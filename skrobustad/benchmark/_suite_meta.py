@@ -26,7 +26,9 @@ Methods
     validation AUROC peaked within the first few hundred meta-iterations.
 ``MetaRAE w/o A``, ``w/o Initial``, ``w/o Iter``, ``w/o hTask``, ``w/o ATask``, ``w/o Task``
     Table 2's ablations; ``MetaRAE (svdd)`` appendix B's form;
-    ``MetaRAE (lambda_0=0.1)`` the paper grid's smallest lambda_0.
+    ``MetaRAE (lambda_0=0.1)`` the paper grid's smallest lambda_0, and
+    ``MetaRAE w/o Initial (lambda_0=0.1)`` with ``A_0 = 0`` (the best form
+    measured on these pixels, see the user guide).
 ``Proto``, ``RProto``
     Prototypical meta-learners of Table 1, trained by the same engine and
     outer objective (smoothed AUC): an embedding network (appendix D: four
@@ -126,6 +128,7 @@ METARAE_VARIANTS = {
     " w/o Task": dict(task_representation="none"),
     " (svdd)": dict(score="svdd"),
     " (lambda_0=0.1)": dict(lambda_init=0.1),
+    " w/o Initial (lambda_0=0.1)": dict(initial_attributes="zero", lambda_init=0.1),
 }
 
 

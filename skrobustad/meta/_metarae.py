@@ -220,7 +220,11 @@ class MetaRAE(BaseEstimator):
     hidden_dim : int, default=32
         Width of every hidden layer (appendix D: f 3 layers, g 2, h 3, v 4).
     lambda_init : float, default=1.0
-        Initial l1 strength lambda (learned; paper grid: 0.1, 1, 10).
+        Initial l1 strength lambda (learned; paper grid: 0.1, 1, 10), in the
+        units of the (scaled) features: the attributes are the residuals
+        beyond ``lambda / 2``. For pixels in [0, 1] with ``scale=False``,
+        1 leaves ``A`` almost empty (rotated digits: 1.5% of the entries
+        non-zero); 0.1 suits them (see the User Guide).
     mu_init : float, default=0.1
         Initial l2 strength mu (learned).
     n_inner_iter : int, default=10
@@ -233,7 +237,11 @@ class MetaRAE(BaseEstimator):
     attributes : bool, default=True
         ``False``: Table 2's *w/o A* (no anomalous attributes, ``A = 0``).
     initial_attributes : {"network", "zero"}, default="network"
-        ``"zero"``: *w/o Initial* (``A_0 = 0``, no network v).
+        ``"zero"``: *w/o Initial* (``A_0 = 0``, no network v). Measured on
+        rotated digits at ``lambda_init=0.1``: 95.08 mean AUROC against the
+        paper's model's 93.93 and IsolationForest's 93.61 (15 paired cells);
+        on MVTec-AD neither form is near IsolationForest, so the default is
+        the paper's.
     iterate : bool, default=True
         ``False``: *w/o Iter* (``A = A_0``, ``W`` from Eq. 4 once).
     task_representation : {"both", "encoder", "attributes", "none"}, default="both"
