@@ -5,15 +5,16 @@ Usage::
     python tools/measurements/meta_ablations.py BASE_PARAMS [SPLITS] [LABEL_RATIOS]
 
 ``BASE_PARAMS`` is a dict literal added to the ``meta`` suite's MetaRAE
-settings (e.g. ``"{'lambda_init': 0.1}"``); ``SPLITS`` (default ``0,1,2,3,4``)
-and ``LABEL_RATIOS`` (default ``0.1,0.2,0.3``) are the suite's cells. Each
-cell meta-trains the full model and Table 2's w/o A, w/o Initial and w/o Iter
-(``random_state=0``), adapts to the 50 target episodes and scores their test
-points; IsolationForest (100 trees) is fitted on every support set. Printed:
-one line per cell, then per method the mean AUROC, the mean paired difference
-to the full model and to IsolationForest with paired t-test p-values, the
-cells won against IsolationForest, the mean by support anomaly ratio, and the
-share of non-zero entries of ``A`` on the support sets.
+settings (e.g. ``"{'lambda_init': 0.1}"``; ``random_state`` defaults to 0);
+``SPLITS`` (default ``0,1,2,3,4``) and ``LABEL_RATIOS`` (default
+``0.1,0.2,0.3``) are the suite's cells. Each cell meta-trains the full model
+and Table 2's w/o A, w/o Initial and w/o Iter, adapts them to the 50 target
+episodes and scores their test points; IsolationForest (100 trees) is fitted
+on every support set. Printed: one line per cell, then per method the mean
+AUROC, the mean paired difference to the full model and to IsolationForest
+with paired t-test p-values, the cells won against IsolationForest, the mean
+by support anomaly ratio, and the share of non-zero entries of ``A`` on the
+support sets.
 """
 
 import ast
@@ -46,7 +47,7 @@ def main(base, splits, label_ratios):
         for l_r in label_ratios:
             tasks = make_rotated_digits_tasks(l_r=l_r, random_state=split)
             for name, params in VARIANTS.items():
-                meta = MetaRAE(random_state=0, **{**METARAE_PARAMS, **base, **params})
+                meta = MetaRAE(**{"random_state": 0, **METARAE_PARAMS, **base, **params})
                 meta.fit(tasks.X_source, y_partial=tasks.y_partial_source,
                          validation_tasks=tasks.X_validation,
                          validation_y_partial=tasks.y_partial_validation)
