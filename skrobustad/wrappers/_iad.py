@@ -333,8 +333,8 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         ``"median"`` (it lowers the normals' mean weight to about 0.5; see
         ``tools/measurements/iad_cover_paired.py``; before Deep SVDD's
         default had batch norm, IAD scored .919 / .919 around a base of
-        .898 / .902, ``tools/measurements/cover_curve.py``). Choose ``"median"`` when
-        heavy contamination (10% or more) is expected.
+        .898 / .902, ``tools/measurements/cover_curve.py``). Choose
+        ``"median"`` when heavy contamination (10% or more) is expected.
         ``"estimate"``: the ``1 - c`` quantile of the scores, ``c`` being the
         fraction of anomalies estimated each round from the
         scores by Otsu's threshold (see
