@@ -1,5 +1,6 @@
 """MetaRAE (paper 000): the closed-form inner problem, meta-training, adaptation, selection."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -92,6 +93,62 @@ def test_eq3_loss_does_not_increase_over_inner_iterations(seed):
     steps = np.diff(trace)
     assert np.all(steps <= 1e-9 * np.abs(trace[:-1]).max()), steps
     assert trace[-1] < trace[0]
+
+
+def test_inner_alternation_reaches_the_eq3_minimiser_from_any_start():
+    # Eq. 3 is jointly convex in (W, A) (strictly, for mu > 0): the alternation
+    # must end at its one minimiser, where W is the ridge solve on Y + A and A
+    # the soft threshold of H W^T - Y, whatever A_0 it starts from.
+    H, Y, A0 = _inner_problem(3)
+    lam, mu = torch.tensor(1.0, dtype=H.dtype), torch.tensor(0.1, dtype=H.dtype)
+    W, A = solve_inner(H, Y, 5 * A0, lam, mu, n_iter=3000)
+    np.testing.assert_allclose(W.numpy(), ridge_decoder(H, Y + A, factor_gram(H, mu)).numpy(),
+                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(A.numpy(), soft_threshold(H @ W.T - Y, lam / 2).numpy(),
+                               rtol=0, atol=1e-12)
+    W0, A_from_zero = solve_inner(H, Y, None, lam, mu, n_iter=3000)
+    np.testing.assert_allclose(W0.numpy(), W.numpy(), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(A_from_zero.numpy(), A.numpy(), rtol=0, atol=1e-9)
+    assert (A != 0).any() and (A == 0).any()
+
+
+def test_inner_tol_runs_past_n_iter_until_w_settles():
+    H, Y, A0 = _inner_problem(4)
+    lam, mu = torch.tensor(1.0, dtype=H.dtype), torch.tensor(0.1, dtype=H.dtype)
+    W_star, A_star = solve_inner(H, Y, A0, lam, mu, n_iter=3000)
+    trace = []
+    W, A = solve_inner(H, Y, A0, lam, mu, n_iter=3, tol=1e-10, trace=trace)
+    assert 2 * 3 < len(trace) < 2 * 1000  # past n_iter, stopped before max_iter
+    np.testing.assert_allclose(W.numpy(), W_star.numpy(), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(A.numpy(), A_star.numpy(), rtol=0, atol=1e-8)
+    short = []
+    solve_inner(H, Y, A0, lam, mu, n_iter=3, tol=1e-10, max_iter=5, trace=short)
+    assert len(short) == 2 * 5
+    loose = []
+    solve_inner(H, Y, A0, lam, mu, n_iter=3, tol=10.0, trace=loose)
+    assert len(loose) == 2 * 3  # tol never cuts the n_iter alternations short
+
+
+def test_adapt_tol_solves_eq3_at_adaptation(meta, tasks):
+    ep = tasks.target[2]
+    paper = copy.copy(meta).set_params(adapt_tol=None).adapt(ep["X_support"])
+    exact = copy.copy(meta).set_params(adapt_tol=1e-6).adapt(ep["X_support"])
+    default = meta.adapt(ep["X_support"])
+    net = meta.module_
+    S = torch.as_tensor(ep["X_support"], dtype=torch.float32)
+    with torch.no_grad():
+        z = net.task_representation(S)
+        H, Y = net.encode(S, z).double(), S.double()
+        W_star, A_star = solve_inner(H, Y, None, net.lam.double(), net.mu.double(),
+                                     n_iter=5000)
+    assert (A_star != 0).any()
+    scale = np.abs(W_star.numpy()).max()
+    np.testing.assert_allclose(exact.W_, W_star.numpy(), rtol=0, atol=1e-4 * scale)
+    np.testing.assert_allclose(exact.anomalous_attributes_, A_star.numpy(), rtol=0, atol=1e-4)
+    np.testing.assert_allclose(default.W_, W_star.numpy(), rtol=0, atol=1e-2 * scale)
+    # the paper's I = n_inner_iter alternations stop short of it
+    assert np.abs(paper.W_ - W_star.numpy()).max() > 1e-3 * scale
+    assert meta.adapt_tol == 1e-3  # set_params on the copies left the fixture alone
 
 
 def test_inner_loss_is_eq3():

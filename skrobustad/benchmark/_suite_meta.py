@@ -140,7 +140,7 @@ class _ProtoNet(nn.Module):
         self.e = MLP(n_features, (hidden_dim,) * 3, hidden_dim)
         self.robust = robust
 
-    def adapt(self, S, trace=None):
+    def adapt(self, S, trace=None, tol=None):
         E = self.e(S)
         proto = E.mean(dim=0)
         if self.robust and len(E) > 2:

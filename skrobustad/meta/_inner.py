@@ -68,7 +68,8 @@ def inner_loss(Y, A, H, W, lam, mu):
     return fit + lam * A.abs().sum() / n + mu * W.pow(2).sum()
 
 
-def solve_inner(H, Y, A0, lam, mu, *, n_iter, attributes=True, iterate=True, trace=None):
+def solve_inner(H, Y, A0, lam, mu, *, n_iter, tol=None, max_iter=1000, attributes=True,
+                iterate=True, trace=None):
     """Alternate Eqs. 4 and 5 from ``A_0``; return ``(W, A)``.
 
     ``H`` is fixed during the alternation, so the ridge system is solved once
@@ -87,6 +88,17 @@ def solve_inner(H, Y, A0, lam, mu, *, n_iter, attributes=True, iterate=True, tra
         Alternations ``I``: each computes ``W`` from the current ``A`` (Eq. 4)
         and then ``A`` from that ``W`` (Eq. 5); ``W`` of the last one is
         ``W_*`` and ``A`` the attributes that go with it.
+    tol : float or None, default=None
+        ``None``: exactly ``n_iter`` alternations (the unrolled, differentiable
+        solve of meta-training). A float: after ``n_iter`` alternations, go
+        on until the relative change of ``W``, ``||W_k - W_{k-1}||_F /
+        ||W_k||_F``, is at most ``tol`` (at most ``max_iter`` alternations in
+        all). Eq. 3 is jointly convex in ``(W, A)``, strictly for
+        ``mu > 0`` (the squared norm of the affine residual
+        ``Y + A - H W^T`` plus an l1 and a ridge term), so the alternation
+        converges to its one minimiser from any ``A_0``.
+    max_iter : int, default=1000
+        Cap on the alternations when ``tol`` is set.
     attributes : bool, default=True
         ``False`` is the paper's *w/o A*: ``A = 0`` throughout, so ``W`` is one
         ridge solve on ``Y``.
@@ -111,13 +123,16 @@ def solve_inner(H, Y, A0, lam, mu, *, n_iter, attributes=True, iterate=True, tra
     P = _solve(factor, H.T / H.shape[0])  # (J, N): W^T = P @ T for any target T
     half = lam / 2
     Wt = None
-    for _ in range(n_iter):
-        Wt = P @ (Y + A)  # Eq. 4
+    for k in range(n_iter if tol is None else max(n_iter, max_iter)):
+        Wt_previous, Wt = Wt, P @ (Y + A)  # Eq. 4
         if trace is not None:
             trace.append(float(inner_loss(Y, A, H, Wt.T, lam, mu)))
         A = soft_threshold(H @ Wt - Y, half)  # Eq. 5
         if trace is not None:
             trace.append(float(inner_loss(Y, A, H, Wt.T, lam, mu)))
+        if (tol is not None and k + 1 >= n_iter and Wt_previous is not None
+                and torch.linalg.norm(Wt - Wt_previous) <= tol * torch.linalg.norm(Wt)):
+            break
     return Wt.T, A
 
 

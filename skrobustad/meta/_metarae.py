@@ -153,10 +153,11 @@ class _ValidationAUC(Callback):
     without improvement (skorch's convention: KeyboardInterrupt from a hook).
     """
 
-    def __init__(self, episodes, patience, tol=1e-4):
+    def __init__(self, episodes, patience, tol=1e-4, adapt_tol=None):
         self.episodes = episodes
         self.patience = patience
         self.tol = tol
+        self.adapt_tol = adapt_tol
 
     def on_train_begin(self, net, **kwargs):
         self.best_score_ = -np.inf
@@ -170,7 +171,7 @@ class _ValidationAUC(Callback):
         aucs = []
         with torch.no_grad():
             for S, Q, y in self.episodes:
-                z, W, _ = module.adapt(S)
+                z, W, _ = module.adapt(S, tol=self.adapt_tol)
                 s = module.anomaly_score(Q, z, W).double().cpu().numpy()
                 aucs.append(roc_auc_score(y, s) if np.all(np.isfinite(s)) else 0.0)
         score = float(np.mean(aucs))
@@ -228,7 +229,21 @@ class MetaRAE(BaseEstimator):
     mu_init : float, default=0.1
         Initial l2 strength mu (learned).
     n_inner_iter : int, default=10
-        I, alternations of Eqs. 4 and 5.
+        I, alternations of Eqs. 4 and 5 unrolled in meta-training.
+    adapt_tol : float or None, default=1e-3
+        At adaptation (:meth:`adapt`, and the validation episodes that stop
+        meta-training), go on alternating after the ``n_inner_iter`` until
+        the relative change of ``W`` is at most ``adapt_tol`` (1,000
+        alternations at most). Eq. 3 is jointly convex in ``(W, A)``, so this
+        solves it to its one minimiser, which does not depend on ``A_0``.
+        ``None``: the paper's ``I`` alternations at adaptation too. The
+        default is a departure from the paper, chosen by measurement: on
+        rotated digits at ``lambda_init=0.1`` the learned ``A_0`` leaves
+        Eq. 3 far from solved after 10 alternations (47% above its minimum,
+        split 1), and solving it raises the paper's model from 93.93 to
+        95.22 mean AUROC (IsolationForest 93.61; 15 paired cells, see the
+        User Guide) in about 40 alternations (adapt + score of 500 points:
+        19 ms against 7 ms, one thread).
     score : {"reconstruction", "svdd"}, default="reconstruction"
         ``"svdd"``: appendix B's Deep SVDD form, ``||c - W h([x, z])||^2`` with
         the fixed centre ``c`` = ones of size ``svdd_dim``.
@@ -237,11 +252,13 @@ class MetaRAE(BaseEstimator):
     attributes : bool, default=True
         ``False``: Table 2's *w/o A* (no anomalous attributes, ``A = 0``).
     initial_attributes : {"network", "zero"}, default="network"
-        ``"zero"``: *w/o Initial* (``A_0 = 0``, no network v). Measured on
-        rotated digits at ``lambda_init=0.1``: 95.08 mean AUROC against the
-        paper's model's 93.93 and IsolationForest's 93.61 (15 paired cells);
-        on MVTec-AD neither form is near IsolationForest, so the default is
-        the paper's.
+        ``"zero"``: *w/o Initial* (``A_0 = 0``, no network v). ``A_0`` is
+        only the start of the alternation, so it can matter only through
+        meta-training's ``n_inner_iter`` unrolled steps (and at adaptation
+        when ``adapt_tol=None``). Measured on rotated digits at
+        ``lambda_init=0.1`` (15 paired cells): with ``adapt_tol=None``, 95.08
+        mean AUROC against the paper's model's 93.93; with the default
+        ``adapt_tol``, 95.36 against 95.22 (p = 0.26).
     iterate : bool, default=True
         ``False``: *w/o Iter* (``A = A_0``, ``W`` from Eq. 4 once).
     task_representation : {"both", "encoder", "attributes", "none"}, default="both"
@@ -329,6 +346,7 @@ class MetaRAE(BaseEstimator):
         "lambda_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "mu_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "n_inner_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "adapt_tol": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "score": [StrOptions({"reconstruction", "svdd"})],
         "svdd_dim": [Interval(numbers.Integral, 1, None, closed="left")],
         "attributes": ["boolean"],
@@ -364,6 +382,7 @@ class MetaRAE(BaseEstimator):
         lambda_init=1.0,
         mu_init=0.1,
         n_inner_iter=10,
+        adapt_tol=1e-3,
         score="reconstruction",
         svdd_dim=32,
         attributes=True,
@@ -392,6 +411,7 @@ class MetaRAE(BaseEstimator):
         self.lambda_init = lambda_init
         self.mu_init = mu_init
         self.n_inner_iter = n_inner_iter
+        self.adapt_tol = adapt_tol
         self.score = score
         self.svdd_dim = svdd_dim
         self.attributes = attributes
@@ -553,7 +573,8 @@ class MetaRAE(BaseEstimator):
         validation = None
         callbacks = copy.deepcopy(self.callbacks) or []
         if episodes:
-            validation = _ValidationAUC(episodes, self.n_iter_no_change)
+            validation = _ValidationAUC(episodes, self.n_iter_no_change,
+                                        adapt_tol=self.adapt_tol)
             callbacks = [("validation_auc", validation), *callbacks]
         elif valid:
             warnings.warn(
@@ -725,7 +746,7 @@ class AdaptedMetaRAE(OffsetOutlierMixin, BaseEstimator):
         S = torch.as_tensor(self._scaled(X), dtype=self._dtype, device=self.device_)
         module.eval()
         with torch.no_grad():
-            z, W, A = module.adapt(S)
+            z, W, A = module.adapt(S, tol=meta.adapt_tol)
         self._z, self._W = z, W
         self.W_ = W.double().cpu().numpy()
         self.anomalous_attributes_ = A.double().cpu().numpy()

@@ -116,13 +116,17 @@ class MetaRAENet(nn.Module):
             return None
         return self.v(self._with_z(S, z, self.z_in_v))
 
-    def adapt(self, S, trace=None):
-        """The inner problem on support set ``S``: return ``(z, W_*, A)``."""
+    def adapt(self, S, trace=None, tol=None):
+        """The inner problem on support set ``S``: return ``(z, W_*, A)``.
+
+        ``tol``: see :func:`~skrobustad.meta._inner.solve_inner` (``None``:
+        the ``n_inner_iter`` alternations of meta-training).
+        """
         z = self.task_representation(S)
         H = self.encode(S, z)
         A0 = self.initial_attributes(S, z)
         W, A = solve_inner(H, self.targets(S), A0, self.lam, self.mu,
-                           n_iter=self.n_inner_iter, attributes=self.attributes,
+                           n_iter=self.n_inner_iter, tol=tol, attributes=self.attributes,
                            iterate=self.iterate, trace=trace)
         return z, W, A
 
