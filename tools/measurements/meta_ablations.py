@@ -86,9 +86,13 @@ def main(base, splits, label_ratios):
         print(line)
 
 
+def cli_args(argv):
+    """``(BASE_PARAMS, SPLITS, LABEL_RATIOS)`` from ``sys.argv``, with the defaults."""
+    base = ast.literal_eval(argv[1]) if len(argv) > 1 else {}
+    splits = [int(s) for s in (argv[2] if len(argv) > 2 else "0,1,2,3,4").split(",")]
+    label_ratios = [float(s) for s in (argv[3] if len(argv) > 3 else "0.1,0.2,0.3").split(",")]
+    return base, splits, label_ratios
+
+
 if __name__ == "__main__":
-    base = ast.literal_eval(sys.argv[1]) if len(sys.argv) > 1 else {}
-    splits = [int(s) for s in (sys.argv[2] if len(sys.argv) > 2 else "0,1,2,3,4").split(",")]
-    label_ratios = [float(s) for s in
-                    (sys.argv[3] if len(sys.argv) > 3 else "0.1,0.2,0.3").split(",")]
-    main(base, splits, label_ratios)
+    main(*cli_args(sys.argv))

@@ -17,7 +17,6 @@ converged loss, the mean test AUROC and the share of non-zero entries of
 ``A``.
 """
 
-import ast
 import sys
 
 import numpy as np
@@ -28,6 +27,8 @@ from skrobustad.benchmark._suite_meta import METARAE_PARAMS
 from skrobustad.datasets import make_rotated_digits_tasks
 from skrobustad.meta import MetaRAE
 from skrobustad.meta._inner import inner_loss, solve_inner
+
+from meta_ablations import cli_args  # a script: this folder is on sys.path
 
 CONVERGED = 1000
 
@@ -80,8 +81,4 @@ def main(base, splits, label_ratios):
 
 
 if __name__ == "__main__":
-    base = ast.literal_eval(sys.argv[1]) if len(sys.argv) > 1 else {}
-    splits = [int(s) for s in (sys.argv[2] if len(sys.argv) > 2 else "0,1,2,3,4").split(",")]
-    label_ratios = [float(s) for s in
-                    (sys.argv[3] if len(sys.argv) > 3 else "0.1,0.2,0.3").split(",")]
-    main(base, splits, label_ratios)
+    main(*cli_args(sys.argv))
