@@ -14,12 +14,16 @@ thread. Reports
   ``score_samples`` of the same points (wall and CPU ms), after two warm-up
   runs.
 
+``--params`` adds MetaRAE parameters to the suite's (e.g.
+``"{'lambda_init': 0.1, 'adapt_tol': None}"``).
+
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/metarae_speed.py --support-sizes 50 500 --repeats 50
 """
 
 import argparse
+import ast
 import time
 
 import numpy as np
@@ -36,11 +40,14 @@ def main():
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--max-iter", type=int, default=None)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--params", type=ast.literal_eval, default={},
+                        help="dict literal of MetaRAE parameters over the suite's, "
+                             "e.g. \"{'lambda_init': 0.1}\"")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     tasks = make_rotated_digits_tasks(l_r=0.1, random_state=0)
-    params = dict(METARAE_PARAMS, random_state=0)
+    params = dict(METARAE_PARAMS, random_state=0, **args.params)
     if args.max_iter is not None:
         params["max_iter"] = args.max_iter
     meta = MetaRAE(**params)

@@ -243,7 +243,7 @@ class MetaRAE(BaseEstimator):
         split 1), and solving it raises the paper's model from 93.93 to
         95.22 mean AUROC (IsolationForest 93.61; 15 paired cells, see the
         User Guide) in about 40 alternations (adapt + score of 500 points:
-        19 ms against 7 ms, one thread).
+        20 ms against 7 ms, one thread).
     score : {"reconstruction", "svdd"}, default="reconstruction"
         ``"svdd"``: appendix B's Deep SVDD form, ``||c - W h([x, z])||^2`` with
         the fixed centre ``c`` = ones of size ``svdd_dim``.
