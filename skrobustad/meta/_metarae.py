@@ -199,7 +199,8 @@ class MetaRAE(BaseEstimator):
     - task representation ``z = g(mean_n f(x_n))`` (Eq. 1);
     - codes ``H = h([x_n, z])`` and initial anomalous attributes
       ``A_0 = v([x_n, z])`` (Eq. 6);
-    - ``n_inner_iter`` alternations minimising Eq. 3,
+    - alternations minimising Eq. 3 (``n_inner_iter`` of them in meta-training;
+      at adaptation until ``W`` settles, see ``adapt_tol``),
       ``(1/N) sum ||x_n + a_n - W h_n||^2 + (lambda/N) sum ||a_n||_1 + mu ||W||_F^2``:
       ``W`` is a ridge solve (Eq. 4, a Cholesky factorisation of
       ``H^T H / N + mu I``) and ``A`` a soft threshold at ``lambda / 2`` (Eq. 5);
