@@ -381,6 +381,11 @@ def test_benchmark_suite_and_oracle_protocol():
     cold6 = get_method("IAD-DeepSVDD (6 epochs)").make(0)
     assert not cold6.warm_start and cold6.round_params == {"max_epochs": 6}
     assert {"IAD-MAF (warm start, 20 epochs)", "IAD-MAF (6 epochs)"} <= set(table2.methods)
+    # the cheap IAD by rounds: the paper's rounds, fewer of them
+    cheap = get_method("IAD-AE (3 rounds)").make(0)
+    assert cheap.max_iter == 3 and not cheap.round_params and cheap.beta == "median"
+    assert get_method("IAD-DeepSVDD (1 round)").make(0).max_iter == 1
+    assert {"IAD-MAF (3 rounds)", "IAD-AE (1 round)"} <= set(table2.methods)
     # the paper's Deep SVDD setting runs beside the base in both suites (measured worse)
     for name in ("DeepSVDD (paper setting)", "DeepSVDD (paper setting, pre-trained)"):
         assert name in names and name in table2.methods
@@ -498,6 +503,22 @@ def test_round_seeds_new_gives_every_round_its_own_seed():
     assert [m.seen_ for m in again.round_estimators_] == seeds  # deterministic
     drawn = IAD(SeedSpy(), max_iter=2, round_seeds="new", random_state=0).fit(X)
     assert len({m.seen_ for m in drawn.round_estimators_}) == 3
+
+
+@pytest.mark.parametrize("params", [dict(round_seeds="fixed"), dict(round_seeds="new"),
+                                    dict(n_estimators=2, random_state=0)],
+                         ids=["fixed", "new", "ensemble"])
+def test_fewer_rounds_are_the_first_rounds_of_more(contaminated, params):
+    # the cheap IAD (max_iter=3) is the paper form stopped early, and the
+    # contamination suite's per-round AUROCs rely on it (tools/measurements/iad_rounds.py)
+    X, _ = contaminated
+    base = AutoEncoder(hidden_dims=(4, 2), max_epochs=3, batch_size=32, random_state=5,
+                       device="cpu")
+    long = IAD(base, max_iter=6, **params).fit(X)
+    short = IAD(base, max_iter=3, **params).fit(X)
+    np.testing.assert_array_equal(short.round_scores_, long.round_scores_[:4])
+    np.testing.assert_array_equal(short.termination_values_, long.termination_values_[:4])
+    assert short.best_iter_ == 1 + int(np.nanargmin(long.termination_values_[1:4]))
 
 
 # ------------------------------------------------------------ weight scale

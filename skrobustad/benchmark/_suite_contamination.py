@@ -95,6 +95,27 @@ def _iad(make_base, random_state, **params):
     return IAD(make_base(random_state), **params)
 
 
+def iad_rounds(iad, split):
+    """IAD's selected round, ``h(t)`` and the test AUROC of every round.
+
+    Round ``t`` depends only on the rounds before it (its seed is derived
+    from the base's seed and ``t``), so ``IAD(max_iter=T)`` is the first
+    ``T + 1`` rounds of the same fit: these columns give the AUROC of every
+    shorter IAD without refitting (``tools/measurements/iad_rounds.py``).
+    """
+    from sklearn.metrics import roc_auc_score
+
+    round_auroc = [
+        round(float(roc_auc_score(split.y_test, -np.asarray(m.score_samples(split.X_test)))), 6)
+        for m in iad.round_estimators_
+    ]
+    return {
+        "best_iter": int(iad.best_iter_),
+        "h": [None if np.isnan(h) else int(h) for h in iad.termination_values_],
+        "round_auroc": round_auroc,
+    }
+
+
 _BASES = {
     "AutoEncoder": partial(_default, "AutoEncoder"),
     "DeepSVDD": partial(_default, "DeepSVDD"),
@@ -120,6 +141,7 @@ for _name, _make in _BASES.items():
             api="sklearn",
             family="skrobustad",
             description=f"skrobustad.IAD at its defaults around {_name} at its defaults.",
+            diagnostics=iad_rounds,
         )
     )
     register_method(
@@ -132,6 +154,7 @@ for _name, _make in _BASES.items():
                 f"skrobustad.IAD around {_name} at its defaults with the paper's beta='median' "
                 "(the weights' midpoint at the median score, not at Tukey's fence)."
             ),
+            diagnostics=iad_rounds,
         )
     )
 register_method(
