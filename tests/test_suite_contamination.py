@@ -1,5 +1,7 @@
 """The ``contamination`` suite: datasets it keeps, its methods, its splits."""
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.ensemble import IsolationForest
@@ -81,3 +83,9 @@ def test_a_cell_runs(tmp_path):
     )
     assert not result.errors and len(result.rows) == 2
     assert all(r["auroc"] > 0.9 for r in result.rows)
+    # IAD's cell records every round's test AUROC; the selected one is the cell's
+    iad = next(r for r in result.rows if r["method"].startswith("IAD"))
+    extra = json.loads(iad["extra"])
+    assert len(extra["round_auroc"]) == len(extra["h"]) == 16
+    assert extra["h"][0] is None
+    assert extra["round_auroc"][extra["best_iter"]] == pytest.approx(iad["auroc"], abs=1e-6)
