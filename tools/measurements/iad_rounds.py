@@ -1,6 +1,11 @@
 """IAD with fewer rounds, read off one run of the paper form (``iad`` suite, 3 seeds).
 
     SKROBUSTAD_DATA_HOME=../shared/data python tools/measurements/iad_rounds.py OUT DeepSVDD,AE
+    python tools/measurements/iad_rounds.py --csv OUT/contamination.csv
+
+The second form reads a finished ``contamination`` run, whose IAD cells
+record the same per-round numbers (IAD at its defaults), and prints IAD with
+1, 3 and 15 rounds beside its base at every contamination level.
 
 Each cell fits the suite's paper form (``IAD-<base>``: 15 rounds, beta = median,
 min-h round) and records the test AUROC of every round and h(t). Round t
@@ -48,7 +53,35 @@ def patience_stop(h, patience, max_iter=15):
     return max_iter, best_t
 
 
+def from_contamination_csv(path, rounds=(0, 1, 3, 15)):
+    df = pd.read_csv(path)
+    df = df[df.error.isna()]
+    iad = df[df.method.str.startswith("IAD(") & df.extra.notna()]
+    rows = []
+    for (method, level), cells in iad.groupby(["method", "train_contamination"]):
+        inner = method[len("IAD("):-1]  # "<base>()" or "<base>(), beta='median'"
+        base = inner.split(", ")[0]
+        base_auc = df[(df.method == base) & (df.train_contamination == level)]
+        base_auc = base_auc.groupby(["dataset", "seed"]).auroc.first()
+        extra = [json.loads(e) for e in cells.extra]
+        keys = list(zip(cells.dataset, cells.seed))
+        for T in rounds:
+            auc = pd.Series([e["round_auroc"][selected(e["h"], T)] for e in extra],
+                            index=pd.MultiIndex.from_tuples(keys))
+            per_dataset = auc.groupby(level=0).mean()
+            paired = base_auc.reindex(auc.index)
+            b = paired.groupby(level=0).mean()
+            rows.append((method, level, T, len(auc), per_dataset.mean(), b.mean(),
+                         int((per_dataset > b + 1e-6).sum()), len(per_dataset)))
+    table = pd.DataFrame(rows, columns=["method", "contamination", "T", "cells", "IAD",
+                                        "base", "above", "datasets"])
+    print(table.round(4).to_string(index=False))
+
+
 def main():
+    if sys.argv[1] == "--csv":
+        from_contamination_csv(sys.argv[2])
+        return
     out, bases = sys.argv[1], sys.argv[2].split(",")
     names = []
     for base in bases:
