@@ -305,8 +305,9 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         the cheap IAD: ``IAD(max_iter=T)`` is the first ``T + 1`` rounds of
         a longer fit (same seeds, same weights), and on the 21-dataset
         ``iad`` suite (3 seeds, the paper's other settings) 3 rounds scored
-        .784 around Deep SVDD and .803 around the autoencoder, against .782
-        and .799 with 15, at 4 fits instead of 16 (1 round: .782 / .801).
+        .784 around Deep SVDD, .803 around the autoencoder and .774 around
+        MAF, against .782, .799 and .777 with 15, at 4 fits instead of 16
+        (1 round: .782 / .801 / .771).
     tau : float > 0, default=0.25
         Temperature of the weight update; the paper's ``1 / tau = 4``.
     beta : {"tukey", "median", "estimate"} or float in (0, 0.5], default="tukey"
