@@ -275,6 +275,8 @@ _VARIANT_TEXT = {
     f" ({IAD_CHEAP_ROUNDS} rounds)": f" ({IAD_CHEAP_ROUNDS + 1} fits of the base)",
     " (1 round)": " (2 fits of the base)",
 }
+
+
 def _rounds(params):
     n = params.get("max_iter", IAD_PARAMS["max_iter"])
     return f"{n} round" if n == 1 else f"{n} rounds"
