@@ -42,6 +42,11 @@ def selected(h, T):
     return 1 + int(np.argmin(values))
 
 
+def fixed_rounds(h, T):
+    """(last round run, selected round) of ``IAD(max_iter=T)``."""
+    return T, selected(h, T)
+
+
 def patience_stop(h, patience, max_iter=15):
     """(last round run, selected round) when rounds stop once h has not fallen for P rounds."""
     best, best_t = np.inf, 0
@@ -95,7 +100,7 @@ def main():
         base_auc = df[df.method == f"{base} (IAD base)"].groupby("dataset").auroc.mean()
         extra = [json.loads(e) for e in cells.extra]
         rows = []
-        rules = [(f"T={T}", partial(lambda h, T: (T, selected(h, T)), T=T)) for T in range(16)]
+        rules = [(f"T={T}", partial(fixed_rounds, T=T)) for T in range(16)]
         rules += [(f"patience {p}", partial(patience_stop, patience=p)) for p in (1, 2, 3, 5)]
         for label, rule in rules:
             auc, fits = [], []
