@@ -21,17 +21,10 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 from skrobustad.benchmark import Method, register_method, run_benchmark
+from skrobustad.benchmark._suite_contamination import iad_rounds
 from skrobustad.benchmark._suite_iad import make_iad
-
-
-def rounds_diagnostics(iad, split):
-    aucs = [float(roc_auc_score(split.y_test, -np.asarray(m.score_samples(split.X_test))))
-            for m in iad.round_estimators_]
-    h = [None if np.isnan(v) else int(v) for v in iad.termination_values_]
-    return {"round_auroc": aucs, "h": h, "best_iter": int(iad.best_iter_)}
 
 
 def selected(h, T):
@@ -91,7 +84,7 @@ def main():
     names = []
     for base in bases:
         name = f"IAD-{base} (rounds)"
-        register_method(Method(name, partial(make_iad, base), diagnostics=rounds_diagnostics))
+        register_method(Method(name, partial(make_iad, base), diagnostics=iad_rounds))
         names += [name, f"{base} (IAD base)"]
     run_benchmark("iad", methods=names, seeds=[0, 1, 2], out=out, n_jobs=1, plot=False)
     df = pd.read_csv(f"{out}/iad.csv")
