@@ -70,7 +70,10 @@ def test_iad_weights_reach_the_final_step_only(routing, raw):
         iad = IAD(pipe, max_iter=2, random_state=0).fit(X)
     for t, model in enumerate(iad.round_estimators_):
         spy = model[-1][-1]
-        np.testing.assert_allclose(spy.sample_weight_, iad.round_weights_[t])
+        if t == 0:  # all-one weights: the unweighted fit of the base
+            assert spy.sample_weight_ is None and np.all(iad.round_weights_[0] == 1)
+        else:
+            np.testing.assert_allclose(spy.sample_weight_, iad.round_weights_[t])
         assert not model[0].got_weights_ and not model[-1][0].got_weights_
     # round 1 was fitted on re-weighted data: the weights changed the model
     assert not np.allclose(iad.round_estimators_[0][-1][-1].center_,

@@ -505,6 +505,23 @@ def test_round_seeds_new_gives_every_round_its_own_seed():
     assert len({m.seen_ for m in drawn.round_estimators_}) == 3
 
 
+@pytest.mark.parametrize("make_base", [
+    lambda: IsolationForest(n_estimators=20, random_state=0),
+    lambda: AutoEncoder(hidden_dims=(4, 2), max_epochs=3, batch_size=32, random_state=5,
+                        device="cpu"),
+], ids=["IsolationForest", "AutoEncoder"])
+def test_round_zero_is_exactly_the_base(contaminated, make_base):
+    # round 0 has all-one weights: an unweighted fit, so IAD's first round is
+    # the user's base (IsolationForest draws other subsamples when given
+    # sample_weight, even all ones); user weights are still passed on
+    X, _ = contaminated
+    base = make_base().fit(X)
+    iad = IAD(make_base(), max_iter=1).fit(X)
+    np.testing.assert_array_equal(iad.round_scores_[0], base.score_samples(X))
+    spy = IAD(Centroid(), max_iter=1).fit(X, sample_weight=np.full(len(X), 2.0))
+    np.testing.assert_array_equal(spy.round_estimators_[0].weight_seen_, 2.0)
+
+
 @pytest.mark.parametrize("params", [dict(round_seeds="fixed"), dict(round_seeds="new"),
                                     dict(n_estimators=2, random_state=0)],
                          ids=["fixed", "new", "ensemble"])

@@ -27,9 +27,8 @@ Methods
     ``DeepSVDD()`` / ``IAD(DeepSVDD())``, ``MAF()`` / ``IAD(MAF())``,
     ``IsolationForest()`` / ``IAD(IsolationForest())``; PyOD's IForest,
     ECOD and AutoEncoder (the core suites' settings). IAD keeps its base's
-    seed in every round, so that its round 0 is exactly the deep base
-    (not quite IsolationForest, which draws other subsamples once it is
-    given ``sample_weight``, even uniform ones); its cells record
+    seed in every round, so that its round 0 is exactly the base (IAD
+    passes no ``sample_weight`` while every weight is 1); its cells record
     ``h(t)`` and the test AUROC of every round in ``extra``
     (:func:`iad_rounds`), which give IAD with fewer rounds without a refit.
 """

@@ -753,12 +753,18 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 rows = slice(None) if np.all(weight > 0) else np.flatnonzero(weight > 0)
             else:
                 rows = rows[weight[rows] > 0]
-            fit_params = {"sample_weight": weight[rows]}
-            if fit_params["sample_weight"].size == 0:
+            member_weight = weight[rows]
+            if member_weight.size == 0:
                 raise ValueError(
                     "IAD has no training sample with non-zero weight (every sample is "
                     "a labeled anomaly or has sample_weight 0)."
                 )
+            # weights that are all 1 are an unweighted fit: pass none, so that
+            # round 0 is exactly the base (IsolationForest, for one, draws
+            # other subsamples once it is given sample_weight, even all ones)
+            fit_params = {}
+            if not np.all(member_weight == 1.0):
+                fit_params["sample_weight"] = member_weight
             if passes_labels:
                 fit_params["y_partial"] = y_partial[rows]
             member.fit(X[rows], **_fit_params_for(member, fit_params))
