@@ -160,6 +160,19 @@ for _name, _make in _BASES.items():
             diagnostics=iad_rounds,
         )
     )
+    register_method(
+        Method(
+            f"IAD({_name}(), beta='median', max_iter=1)",
+            partial(_iad, _make, beta="median", max_iter=1),
+            api="sklearn",
+            family="skrobustad",
+            description=(
+                f"skrobustad.IAD around {_name} at its defaults with the paper's "
+                "beta='median' and one re-weighted round (two fits)."
+            ),
+            diagnostics=iad_rounds,
+        )
+    )
 register_method(
     Method(
         "RobustAE()",
