@@ -31,29 +31,21 @@ import sys
 
 import numpy as np
 import torch
-from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
-from skrobustad import detectors
 from skrobustad.benchmark._suite_contamination import (
+    _BASES,
     CONTAMINATION_LEVELS,
     CONTAMINATION_TRAIN_SAMPLES,
     TEST_SIZE,
     contamination_datasets,
 )
 from skrobustad.datasets import load_adbench, make_contamination_levels
-from skrobustad.utils._scores import tukey_fence
-from skrobustad.wrappers._iad import importance_weights
+from skrobustad.wrappers import IAD
 
 FIELDS = ["base", "dataset", "level", "seed", "test", "train", "w_anom", "w_norm",
           "fenced_anom", "fenced_norm"]
-
-
-def make_base(name, seed):
-    if name == "IsolationForest":
-        return IsolationForest(random_state=seed)
-    return getattr(detectors, name)(random_state=seed)
 
 
 def main(out, bases, seeds):
@@ -79,13 +71,14 @@ def main(out, bases, seeds):
                 for base in bases:
                     if (base, name, str(level), str(seed)) in done:
                         continue
-                    model = make_base(base, seed).fit(A)
-                    s_train = -np.asarray(model.score_samples(A), dtype=float)
-                    s_test = -np.asarray(model.score_samples(B), dtype=float)
-                    beta = min(tukey_fence(s_train), float(s_train.max()))
-                    w = importance_weights(s_train, beta=beta)
+                    # IAD at its defaults stopped after round 0: the base itself
+                    # and the weights round 1 would be trained with
+                    iad = IAD(_BASES[base](seed), max_iter=0).fit(A)
+                    s_train = -iad.round_scores_[0]
+                    s_test = -np.asarray(iad.estimator_.score_samples(B), dtype=float)
+                    w = iad.sample_weight_
                     anom = y_train == 1
-                    fenced = s_train > beta
+                    fenced = w < 0.5  # the weight is 0.5 at the fence, less beyond it
                     row = [base, name, level, seed, roc_auc_score(y_test, s_test)]
                     if anom.any():
                         row += [roc_auc_score(y_train, s_train), w[anom].mean(),
