@@ -131,6 +131,7 @@ CHECK_PARAMS = {
     MetaRAE: [{}, dict(score="svdd", dtype="float64")],
     IAD: [
         dict(estimator=IsolationForest(n_estimators=10), max_iter=1),
+        dict(estimator=IsolationForest(n_estimators=10), max_iter=1, selection="average"),
         dict(estimator=_tiny_ae(max_epochs=1), max_iter=1),
         dict(estimator=_tiny_ae(max_epochs=1), max_iter=1, n_estimators=2),
     ],

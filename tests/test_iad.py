@@ -152,6 +152,39 @@ def test_selected_round_is_the_min_h_round(contaminated):
     assert plain.best_iter_ == 0 and plain.n_iter_ == 1
 
 
+def test_selection_average_averages_every_round_median_scaled(contaminated):
+    X, _ = contaminated
+    X_new = np.random.RandomState(1).normal(scale=2.0, size=(50, 2))
+    iad = IAD(Centroid(), max_iter=2, beta="median", selection="average").fit(X)
+    assert iad.best_iter_ is None and iad.n_iter_ == 3
+    # each round's anomaly score (squared distance, >= 0: no shift) divided by
+    # its median on the training data, then averaged
+    train = [-s for s in iad.round_scores_]
+    new = [-s for s in iad.staged_score_samples(X_new)]
+    expected = -np.mean([a / np.median(t) for a, t in zip(new, train)], axis=0)
+    np.testing.assert_allclose(iad.score_samples(X_new), expected)
+    # the rounds differ, so the average is none of them
+    for s in iad.staged_score_samples(X_new):
+        assert not np.allclose(iad.score_samples(X_new), s)
+    # weights, contamination and threshold follow the averaged training scores
+    average_train = iad.score_samples(X)
+    np.testing.assert_allclose(
+        iad.sample_weight_, iad._weights_from(-average_train, iad.contamination_))
+    assert iad.contamination_ == otsu_contamination(-average_train)
+    assert np.mean(iad.predict(X) == -1) == np.mean(average_train < iad.offset_)
+    # without re-weighted rounds there is nothing to average: the base itself
+    plain = IAD(Centroid(), max_iter=0, selection="average").fit(X)
+    assert plain.best_iter_ == 0
+    np.testing.assert_allclose(plain.score_samples(X), plain.round_scores_[0])
+
+
+def test_selection_average_refuses_the_likelihood_scale(contaminated):
+    X, _ = contaminated
+    with pytest.raises(ValueError, match="selection='average'"):
+        IAD(GaussianDensity(), max_iter=1, selection="average",
+            weight_scale="likelihood").fit(X)
+
+
 # -------------------------------------------------- behaviour on the data
 def test_weights_reach_both_ends_and_separate_anomalies(contaminated):
     X, y = contaminated

@@ -113,7 +113,7 @@ def iad_rounds(iad, split):
         for m in iad.round_estimators_
     ]
     return {
-        "best_iter": int(iad.best_iter_),
+        "best_iter": None if iad.best_iter_ is None else int(iad.best_iter_),
         "h": [None if np.isnan(h) else int(h) for h in iad.termination_values_],
         "round_auroc": round_auroc,
     }

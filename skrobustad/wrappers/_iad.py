@@ -347,9 +347,14 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         :func:`~skrobustad.wrappers.otsu_contamination`; beyond the paper;
         the estimate is biased upwards when anomalies are rare). A float
         ``c``: the ``1 - c`` quantile for a known contamination ``c``.
-    selection : {"min_h", "last"}, default="min_h"
-        Which round becomes ``estimator_``: the smallest termination value
-        ``h`` (the paper) or the last round.
+    selection : {"min_h", "last", "average"}, default="min_h"
+        Which model becomes ``estimator_``: the round with the smallest
+        termination value ``h`` (the paper), the last round, or
+        ``"average"`` (beyond the paper): all rounds together, their anomaly
+        scores each shifted and scaled to median 1 on the training data and
+        averaged (the scaling of the ensemble, ``n_estimators``), so the
+        unweighted round 0 hedges the re-weighted ones. ``best_iter_`` is
+        then None.
     warm_start : bool, default=False
         If False each round trains a fresh clone of ``estimator`` from
         scratch. If True, rounds ``t >= 1`` continue training the previous
@@ -427,12 +432,14 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
     estimator_ : estimator object
         The fitted model of the selected round (for ``n_estimators > 1``,
         an object averaging the round's models; they are in
-        ``estimator_.estimators_``).
+        ``estimator_.estimators_``). With ``selection="average"``, an object
+        averaging every round's model (``round_estimators_``).
     round_estimators_ : list of estimator objects
         The fitted model of every round, ``round_estimators_[t]`` for round
         ``t`` (see :meth:`staged_score_samples`).
-    best_iter_ : int
-        Index of the selected round (0 is the unweighted fit).
+    best_iter_ : int or None
+        Index of the selected round (0 is the unweighted fit); None with
+        ``selection="average"``.
     n_iter_ : int
         Number of rounds fitted, ``max_iter + 1``.
     termination_values_ : ndarray of shape (`n_iter_`,)
@@ -500,7 +507,7 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             StrOptions({"median", "estimate", "tukey"}),
             Interval(numbers.Real, 0, 0.5, closed="right"),
         ],
-        "selection": [StrOptions({"min_h", "last"})],
+        "selection": [StrOptions({"min_h", "last", "average"})],
         "warm_start": ["boolean"],
         "round_params": [dict, None],
         "n_estimators": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -639,13 +646,21 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         self.n_iter_ = n_rounds
 
-        if self.selection == "last" or n_rounds == 1:
-            self.best_iter_ = n_rounds - 1
+        if self.selection == "average" and n_rounds > 1:
+            self.best_iter_ = None
+            self.estimator_ = _MedianScaledEnsemble(
+                self.round_estimators_, contamination=self.contamination
+            ).fit(X)
+            best_anomaly = -np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
+            self.contamination_ = otsu_contamination(_weighting_scores(best_anomaly, likelihood))
         else:
-            self.best_iter_ = int(np.nanargmin(self.termination_values_))
-        self.estimator_ = self.round_estimators_[self.best_iter_]
-        best_anomaly = -self.round_scores_[self.best_iter_]
-        self.contamination_ = float(round_contamination[self.best_iter_])
+            if self.selection == "last" or n_rounds == 1:
+                self.best_iter_ = n_rounds - 1
+            else:
+                self.best_iter_ = int(np.nanargmin(self.termination_values_))
+            self.estimator_ = self.round_estimators_[self.best_iter_]
+            best_anomaly = -self.round_scores_[self.best_iter_]
+            self.contamination_ = float(round_contamination[self.best_iter_])
         self.sample_weight_ = self._with_label_weights(
             self._weights_from(_weighting_scores(best_anomaly, likelihood), self.contamination_),
             y_partial, passes_labels,
@@ -662,6 +677,12 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 "weight_scale='likelihood' needs a single model per round; the "
                 f"ensemble (n_estimators={self.n_estimators}) averages scaled scores, "
                 "which are not log-densities. Use weight_scale='score'."
+            )
+        if self.selection == "average" and self.max_iter > 0:
+            raise ValueError(
+                "weight_scale='likelihood' needs the selected model's score to be a "
+                "log-density; selection='average' averages scaled scores of the rounds. "
+                "Use weight_scale='score' or another selection."
             )
         return True
 
