@@ -173,6 +173,21 @@ for _name, _make in _BASES.items():
             diagnostics=iad_rounds,
         )
     )
+    for _beta in ("median", 0.25):
+        register_method(
+            Method(
+                f"IAD({_name}(), beta={_beta!r}, max_iter=1, selection='average')",
+                partial(_iad, _make, beta=_beta, max_iter=1, selection="average"),
+                api="sklearn",
+                family="skrobustad",
+                description=(
+                    f"skrobustad.IAD around {_name} at its defaults with beta={_beta!r} "
+                    "and one re-weighted round, scored by the average of both rounds' "
+                    "median-scaled anomaly scores (two fits)."
+                ),
+                diagnostics=iad_rounds,
+            )
+        )
 register_method(
     Method(
         "RobustAE()",
