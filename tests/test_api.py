@@ -104,7 +104,7 @@ def test_iad_refuses_a_pipeline_whose_final_step_takes_no_weights(raw):
 def test_iad_ensemble_estimator_is_a_fitted_estimator(raw):
     X, _ = raw
     iad = IAD(IsolationForest(n_estimators=10), n_estimators=3, max_iter=1,
-              random_state=0).fit(X)
+              selection="min_h", random_state=0).fit(X)
     ensemble = iad.estimator_
     assert isinstance(ensemble, BaseEstimator)
     check_is_fitted(ensemble)

@@ -438,7 +438,8 @@ def test_method_diagnostics_are_recorded_in_the_extra_column(tmp_path):
 
     iad_forest = Method(
         "test.IAD-IForest",
-        lambda rs: IAD(IsolationForest(n_estimators=20), max_iter=2, random_state=rs),
+        lambda rs: IAD(IsolationForest(n_estimators=20), max_iter=2, selection="min_h",
+                       random_state=rs),
         diagnostics=iad_diagnostics,
     )
     result = run_benchmark(TINY_SUITE, methods=[iad_forest, IFOREST], seeds=[0], out=tmp_path,

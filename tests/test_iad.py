@@ -134,7 +134,8 @@ def test_median_crossings_ignores_the_sample_on_the_median_rank():
 
 def test_selected_round_is_the_min_h_round(contaminated):
     X, _ = contaminated
-    iad = IAD(IsolationForest(n_estimators=20, random_state=0), max_iter=4).fit(X)
+    iad = IAD(IsolationForest(n_estimators=20, random_state=0), max_iter=4,
+              selection="min_h").fit(X)
     assert iad.n_iter_ == 5
     assert np.isnan(iad.termination_values_[0])
     assert iad.best_iter_ == 1 + int(np.argmin(iad.termination_values_[1:]))
@@ -188,7 +189,7 @@ def test_selection_average_refuses_the_likelihood_scale(contaminated):
 # -------------------------------------------------- behaviour on the data
 def test_weights_reach_both_ends_and_separate_anomalies(contaminated):
     X, y = contaminated
-    iad = IAD(Centroid(), max_iter=5, beta="median").fit(X)
+    iad = IAD(Centroid(), max_iter=5, beta="median", selection="min_h").fit(X)
     w = iad.sample_weight_
     assert w.max() > 0.98 and w.min() < 1e-6
     assert w[y == 0].mean() > 0.5 > w[y == 1].max()
@@ -212,16 +213,21 @@ def test_iad_down_weights_anomalies_for_a_deep_detector(contaminated):
     assert iad.sample_weight_[y == 1].mean() < 0.1 < 0.5 < iad.sample_weight_[y == 0].mean()
 
 
-def test_default_beta_leaves_clean_data_alone_and_the_median_does_not():
-    # clean Gaussian data: Tukey's fence (the default) keeps almost every
-    # weight near 1; the paper's median halves the weight of half the data
+def test_defaults_hedge_the_median_rule_with_round_zero():
+    # the defaults: the paper's median rule, one re-weighted round, scored by
+    # the average of both rounds (round 0 hedges the median's cost on clean
+    # data); Tukey's fence keeps almost every weight of clean data near 1
     X = np.random.RandomState(0).normal(size=(400, 3))
-    default = IAD(Centroid(), max_iter=2).fit(X)
-    assert default.beta == "tukey"
-    assert np.mean(default.round_weights_[1] < 0.5) < 0.05
-    assert np.median(default.round_weights_[1]) > 0.95
-    median = IAD(Centroid(), max_iter=2, beta="median").fit(X)
-    assert np.mean(median.round_weights_[1] < 0.5) == pytest.approx(0.5, abs=0.01)
+    default = IAD(Centroid()).fit(X)
+    assert (default.beta, default.max_iter, default.selection) == ("median", 1, "average")
+    assert default.n_iter_ == 2 and default.best_iter_ is None
+    assert np.mean(default.round_weights_[1] < 0.5) == pytest.approx(0.5, abs=0.01)
+    rounds = [-m.score_samples(X) for m in default.round_estimators_]
+    mixed = sum(a / np.median(a) for a in rounds) / 2
+    np.testing.assert_allclose(default.score_samples(X), -mixed)
+    tukey = IAD(Centroid(), max_iter=2, beta="tukey").fit(X)
+    assert np.mean(tukey.round_weights_[1] < 0.5) < 0.05
+    assert np.median(tukey.round_weights_[1]) > 0.95
 
 
 def test_beta_tukey_puts_the_half_weight_at_the_fence(contaminated):
@@ -239,10 +245,10 @@ def test_beta_tukey_puts_the_half_weight_at_the_fence(contaminated):
 
 def test_beta_estimate_exposes_the_contamination(contaminated):
     X, y = contaminated
-    iad = IAD(Centroid(), max_iter=3, beta="estimate").fit(X)
+    iad = IAD(Centroid(), max_iter=3, beta="estimate", selection="min_h").fit(X)
     assert iad.contamination_ == pytest.approx(y.mean(), abs=0.02)
     # with beta at the (1 - c) quantile far fewer normals are down-weighted
-    median = IAD(Centroid(), max_iter=3, beta="median").fit(X)
+    median = IAD(Centroid(), max_iter=3, beta="median", selection="min_h").fit(X)
     assert (iad.sample_weight_[y == 0] < 0.5).mean() < 0.1
     assert (median.sample_weight_[y == 0] < 0.5).mean() > 0.4
     known = IAD(Centroid(), max_iter=1, beta=0.1).fit(X)
@@ -262,7 +268,8 @@ def test_otsu_contamination():
 # ------------------------------------------------------------ variants
 def test_ensemble_variant(contaminated):
     X, _ = contaminated
-    iad = IAD(Centroid(), max_iter=2, n_estimators=3, random_state=0).fit(X)
+    iad = IAD(Centroid(), max_iter=2, n_estimators=3, selection="min_h",
+              random_state=0).fit(X)
     members = iad.estimator_.estimators_
     assert len(members) == 3
     assert all(m.n_fit_ == int(0.8 * len(X)) for m in members)
@@ -380,7 +387,7 @@ def test_default_estimator_is_isolation_forest_and_needs_no_torch(contaminated):
         from skrobustad.wrappers import IAD
         X = np.random.RandomState(0).normal(size=(200, 3))
         iad = IAD(max_iter=2, random_state=0).fit(X)
-        print(type(iad.estimator_).__name__, iad.score_samples(X).shape)
+        print(type(iad.round_estimators_[0]).__name__, iad.score_samples(X).shape)
         assert "torch" not in sys.modules
         """
     )
@@ -564,8 +571,8 @@ def test_fewer_rounds_are_the_first_rounds_of_more(contaminated, params):
     X, _ = contaminated
     base = AutoEncoder(hidden_dims=(4, 2), max_epochs=3, batch_size=32, random_state=5,
                        device="cpu")
-    long = IAD(base, max_iter=6, **params).fit(X)
-    short = IAD(base, max_iter=3, **params).fit(X)
+    long = IAD(base, max_iter=6, selection="min_h", **params).fit(X)
+    short = IAD(base, max_iter=3, selection="min_h", **params).fit(X)
     np.testing.assert_array_equal(short.round_scores_, long.round_scores_[:4])
     np.testing.assert_array_equal(short.termination_values_, long.termination_values_[:4])
     assert short.best_iter_ == 1 + int(np.nanargmin(long.termination_values_[1:4]))
@@ -584,7 +591,8 @@ def test_likelihood_weight_scale_weights_by_the_likelihood(contaminated, beta):
     # the paper's Eq. 8 scores a flow by -p(x), not -log p(x)
     X, _ = contaminated
     rule = IAD(Centroid(), beta=beta)
-    iad = IAD(GaussianDensity(), max_iter=2, beta=beta, weight_scale="likelihood").fit(X)
+    iad = IAD(GaussianDensity(), max_iter=2, beta=beta, weight_scale="likelihood",
+              selection="min_h").fit(X)
     minus_p = -np.exp(iad.round_scores_[0])
     np.testing.assert_allclose(
         iad.round_weights_[1], rule._weights_from(minus_p, otsu_contamination(minus_p)),
@@ -605,7 +613,8 @@ def test_likelihood_weights_are_bounded_below_as_in_the_paper(contaminated):
     # (here the median likelihood is nearer 0 than the largest, so the spread is
     # measured on that side); from -log p the far anomalies' weights reach 0
     X, _ = contaminated
-    iad = IAD(GaussianDensity(), max_iter=1, beta="median", weight_scale="likelihood").fit(X)
+    iad = IAD(GaussianDensity(), max_iter=1, beta="median", weight_scale="likelihood",
+              selection="min_h").fit(X)
     assert iad.round_weights_[1].min() == pytest.approx(1 / (1 + np.exp(4)), rel=0.05)
     score = IAD(GaussianDensity(), max_iter=1, beta="median").fit(X)
     assert score.round_weights_[1].min() < 1e-3
@@ -618,13 +627,14 @@ def test_likelihood_weight_scale_needs_a_single_model_and_works_with_maf(contami
 
     X, _ = contaminated
     with pytest.raises(ValueError, match="single model per round"):
-        IAD(GaussianDensity(), n_estimators=2, weight_scale="likelihood").fit(X)
+        IAD(GaussianDensity(), n_estimators=2, weight_scale="likelihood",
+            selection="min_h").fit(X)
     kde = IAD(KernelDensity(bandwidth=0.5), max_iter=1, beta="median",
-              weight_scale="likelihood").fit(X)
+              weight_scale="likelihood", selection="min_h").fit(X)
     assert kde.round_weights_[1].min() > 0.01
     maf = {
         scale: IAD(MAF(max_epochs=2, random_state=0, device="cpu"), max_iter=1, beta="median",
-                   weight_scale=scale).fit(X)
+                   weight_scale=scale, selection="min_h").fit(X)
         for scale in ("likelihood", "score")
     }
     # the same round 0; the likelihood's weights of the anomalies stay above 0

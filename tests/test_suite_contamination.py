@@ -48,8 +48,12 @@ def test_suite_methods_are_the_defaults_beside_their_bases():
         assert {k: v for k, v in iad.get_params(deep=False).items() if k != "estimator"} == {
             k: v for k, v in IAD().get_params(deep=False).items() if k != "estimator"
         }
-    paper = get_method("IAD(IsolationForest(), beta='median')").make(0)
-    assert paper.beta == "median" and isinstance(paper.estimator, IsolationForest)
+    paper = get_method("IAD(IsolationForest(), beta='median', max_iter=15, selection='min_h')")
+    paper = paper.make(0)
+    assert (paper.beta, paper.max_iter, paper.selection) == ("median", 15, "min_h")
+    assert isinstance(paper.estimator, IsolationForest)
+    earlier = get_method("IAD(DeepSVDD(), beta='tukey', max_iter=15, selection='min_h')").make(0)
+    assert (earlier.beta, earlier.max_iter, earlier.selection) == ("tukey", 15, "min_h")
 
 
 def test_splits_share_the_test_part_and_size_across_levels(tmp_path):
@@ -73,19 +77,26 @@ def test_splits_share_the_test_part_and_size_across_levels(tmp_path):
 
 def test_a_cell_runs(tmp_path):
     _write(tmp_path, "1_enough", n_normal=400, n_anomaly=70)
+    paper = "IAD(IsolationForest(), beta='tukey', max_iter=15, selection='min_h')"
     result = run_benchmark(
         "contamination",
-        methods=["IsolationForest()", "IAD(IsolationForest())"],
+        methods=["IsolationForest()", "IAD(IsolationForest())", paper],
         seeds=[0],
         data_home=tmp_path,
         protocol_kwargs={"contamination": 0.2},
         progress=False,
     )
-    assert not result.errors and len(result.rows) == 2
+    assert not result.errors and len(result.rows) == 3
     assert all(r["auroc"] > 0.9 for r in result.rows)
     # IAD's cell records every round's test AUROC; the selected one is the cell's
-    iad = next(r for r in result.rows if r["method"].startswith("IAD"))
-    extra = json.loads(iad["extra"])
-    assert len(extra["round_auroc"]) == len(extra["h"]) == 16
-    assert extra["h"][0] is None
-    assert extra["round_auroc"][extra["best_iter"]] == pytest.approx(iad["auroc"], abs=1e-6)
+    extra = {r["method"]: json.loads(r["extra"]) for r in result.rows if r["extra"]}
+    auroc = {r["method"]: r["auroc"] for r in result.rows}
+    assert len(extra[paper]["round_auroc"]) == len(extra[paper]["h"]) == 16
+    assert extra[paper]["h"][0] is None
+    assert extra[paper]["round_auroc"][extra[paper]["best_iter"]] == pytest.approx(
+        auroc[paper], abs=1e-6)
+    # the defaults: two rounds, scored together (no selected round)
+    default = extra["IAD(IsolationForest())"]
+    assert len(default["round_auroc"]) == 2 and default["best_iter"] is None
+    # round 0 is the base itself
+    assert default["round_auroc"][0] == pytest.approx(auroc["IsolationForest()"], abs=1e-6)

@@ -31,6 +31,12 @@ Methods
     passes no ``sample_weight`` while every weight is 1); its cells record
     ``h(t)`` and the test AUROC of every round in ``extra``
     (:func:`iad_rounds`), which give IAD with fewer rounds without a refit.
+    Registered beside them, not in the default run: around each base
+    ``IAD(<base>(), beta='median', max_iter=15, selection='min_h')`` (the
+    paper's form), ``IAD(<base>(), beta='median', max_iter=1,
+    selection='min_h')`` (the defaults' re-weighted round alone) and
+    ``IAD(<base>(), beta='tukey', max_iter=15, selection='min_h')`` (IAD's
+    earlier defaults).
 """
 
 from functools import partial
@@ -147,44 +153,28 @@ for _name, _make in _BASES.items():
             diagnostics=iad_rounds,
         )
     )
-    register_method(
-        Method(
-            f"IAD({_name}(), beta='median')",
-            partial(_iad, _make, beta="median"),
-            api="sklearn",
-            family="skrobustad",
-            description=(
-                f"skrobustad.IAD around {_name} at its defaults with the paper's beta='median' "
-                "(the weights' midpoint at the median score, not at Tukey's fence)."
-            ),
-            diagnostics=iad_rounds,
-        )
-    )
-    register_method(
-        Method(
-            f"IAD({_name}(), beta='median', max_iter=1)",
-            partial(_iad, _make, beta="median", max_iter=1),
-            api="sklearn",
-            family="skrobustad",
-            description=(
-                f"skrobustad.IAD around {_name} at its defaults with the paper's "
-                "beta='median' and one re-weighted round (two fits)."
-            ),
-            diagnostics=iad_rounds,
-        )
-    )
-    for _beta in ("median", 0.25):
+    _VARIANTS = {
+        "beta='median', max_iter=15, selection='min_h'": (
+            dict(beta="median", max_iter=15, selection="min_h"),
+            "the paper's form: beta='median', 15 re-weighted rounds, the min-h round",
+        ),
+        "beta='median', max_iter=1, selection='min_h'": (
+            dict(beta="median", max_iter=1, selection="min_h"),
+            "the defaults' re-weighted round alone, without round 0 in the score",
+        ),
+        "beta='tukey', max_iter=15, selection='min_h'": (
+            dict(beta="tukey", max_iter=15, selection="min_h"),
+            "IAD's earlier defaults: Tukey's fence, 15 re-weighted rounds, the min-h round",
+        ),
+    }
+    for _args, (_params, _text) in _VARIANTS.items():
         register_method(
             Method(
-                f"IAD({_name}(), beta={_beta!r}, max_iter=1, selection='average')",
-                partial(_iad, _make, beta=_beta, max_iter=1, selection="average"),
+                f"IAD({_name}(), {_args})",
+                partial(_iad, _make, **_params),
                 api="sklearn",
                 family="skrobustad",
-                description=(
-                    f"skrobustad.IAD around {_name} at its defaults with beta={_beta!r} "
-                    "and one re-weighted round, scored by the average of both rounds' "
-                    "median-scaled anomaly scores (two fits)."
-                ),
+                description=f"skrobustad.IAD around {_name} at its defaults with {_text}.",
                 diagnostics=iad_rounds,
             )
         )

@@ -99,6 +99,7 @@ IAD_COST_VARIANTS = {
     f" ({IAD_CHEAP_EPOCHS} epochs)": dict(round_params={"max_epochs": IAD_CHEAP_EPOCHS}),
     f" ({IAD_CHEAP_ROUNDS} rounds)": dict(max_iter=IAD_CHEAP_ROUNDS),
     " (1 round)": dict(max_iter=1),
+    " (1 round, average)": dict(max_iter=1, selection="average"),
 }
 
 #: Encoder widths of the paper's tabular networks (Sec. V-A: a 3-layer MLP
@@ -229,7 +230,7 @@ def iad_diagnostics(estimator, split):
     """
     iad = getattr(estimator, "iad_", estimator)
     out = {
-        "best_iter": int(iad.best_iter_),
+        "best_iter": None if iad.best_iter_ is None else int(iad.best_iter_),
         "n_iter": int(iad.n_iter_),
         "h": [None if np.isnan(h) else int(h) for h in iad.termination_values_],
         "contamination_estimate": round(float(iad.contamination_), 4),
@@ -274,7 +275,14 @@ _VARIANT_TEXT = {
     f"{IAD_CHEAP_EPOCHS} epochs (4x the base's cost)",
     f" ({IAD_CHEAP_ROUNDS} rounds)": f" ({IAD_CHEAP_ROUNDS + 1} fits of the base)",
     " (1 round)": " (2 fits of the base)",
+    " (1 round, average)": " (2 fits of the base; IAD's defaults but for the suite's base)",
 }
+
+
+def _selected(params):
+    if params.get("selection", IAD_PARAMS["selection"]) == "average":
+        return "every round's scaled scores averaged"
+    return "min-h round"
 
 
 def _rounds(params):
@@ -293,7 +301,7 @@ for _base, _text in _DESCRIPTIONS.items():
                 api="sklearn",
                 family="skrobustad",
                 description=(
-                    f"IAD ({_rounds(_params)}, min-h round) around the "
+                    f"IAD ({_rounds(_params)}, {_selected(_params)}) around the "
                     f"{_text}{_VARIANT_TEXT[_suffix]}."
                 ),
                 diagnostics=iad_diagnostics,

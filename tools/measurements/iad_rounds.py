@@ -62,8 +62,11 @@ def from_contamination_csv(path, rounds=(0, 1, 3, 15)):
         base_auc = df[(df.method == base) & (df.train_contamination == level)]
         base_auc = base_auc.groupby(["dataset", "seed"]).auroc.first()
         extra = [json.loads(e) for e in cells.extra]
+        if any(e["best_iter"] is None for e in extra):
+            continue  # selection='average': the cell scores no single round
         keys = list(zip(cells.dataset, cells.seed))
-        for T in rounds:
+        n_rounds = min(len(e["h"]) for e in extra)
+        for T in (T for T in rounds if T < n_rounds):
             auc = pd.Series([e["round_auroc"][selected(e["h"], T)] for e in extra],
                             index=pd.MultiIndex.from_tuples(keys))
             per_dataset = auc.groupby(level=0).mean()
