@@ -476,7 +476,7 @@ def test_iad_improves_deep_svdd_on_embedded_digits(smoke, device):
     for seed in seeds:
         base = DeepSVDD(hidden_dims=(32, 16, 8), max_epochs=30, batch_size=32,
                         random_state=seed, device=device)
-        iad = IAD(base, max_iter=8 if smoke else 15, beta="median").fit(X)
+        iad = IAD(base, max_iter=8 if smoke else 15, beta="median", selection="min_h").fit(X)
         auc = [roc_auc_score(y, -s) for s in iad.round_scores_]
         gains.append(auc[iad.best_iter_] - auc[0])
         assert iad.sample_weight_[y == 1].mean() < iad.sample_weight_[y == 0].mean() - 0.1
@@ -503,7 +503,7 @@ def test_table2_deep_svdd_reproduction(data_home, smoke, device):
             dims = (32, 16, 4) if name == "thyroid" else (32, 16, 8)
             base = DeepSVDD(hidden_dims=dims, activation="leaky_relu", lr=1e-4,
                             max_epochs=20, batch_size=128, random_state=seed, device=device)
-            iad = IAD(base, max_iter=15).fit(X)
+            iad = IAD(base, max_iter=15, beta="tukey", selection="min_h").fit(X)
             auc = [roc_auc_score(y, -s) for s in iad.round_scores_]
             base_auc.append(auc[0])
             iad_auc.append(auc[iad.best_iter_])
