@@ -1,6 +1,11 @@
 """Warnings raised by skrobustad."""
 
-__all__ = ["ConstantScoresWarning", "LabelsIgnoredWarning", "TrainingDivergedError"]
+__all__ = [
+    "ConstantScoresWarning",
+    "LabelsIgnoredWarning",
+    "TrainingDivergedError",
+    "WeightsIgnoredWarning",
+]
 
 
 class ConstantScoresWarning(UserWarning):
@@ -13,6 +18,15 @@ class ConstantScoresWarning(UserWarning):
 
 class LabelsIgnoredWarning(UserWarning):
     """Labels were passed where the estimator cannot use them."""
+
+
+class WeightsIgnoredWarning(UserWarning):
+    """Sample weights were passed to a fit that gave the same model without them.
+
+    :class:`~skrobustad.IAD` raises it when a re-weighted round scores the
+    training data exactly as the round before: its rounds then cost a fit
+    each and change nothing.
+    """
 
 
 class TrainingDivergedError(ValueError):

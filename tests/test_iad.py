@@ -4,6 +4,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,11 @@ from sklearn.neighbors import LocalOutlierFactor
 from sklearn.svm import OneClassSVM
 
 from skrobustad import IAD, AutoEncoder
-from skrobustad.exceptions import LabelsIgnoredWarning
+from skrobustad.exceptions import (
+    ConstantScoresWarning,
+    LabelsIgnoredWarning,
+    WeightsIgnoredWarning,
+)
 from skrobustad.wrappers._iad import importance_weights, median_crossings, otsu_contamination
 
 
@@ -519,6 +524,25 @@ def test_importance_weights_stay_finite_for_a_tiny_spread():
 
     weights = importance_weights(np.array([2.2e-308, 0.0, 0.0]))
     assert np.all(np.isfinite(weights)) and np.all((weights >= 0) & (weights <= 1))
+
+
+def test_warns_when_the_base_ignores_the_weights():
+    # IsolationForest uses sample_weight only to draw its subsamples: with
+    # max_samples='auto' = min(256, n) it draws every row of 200, so IAD's
+    # rounds are the base; at 1000 rows the weights change the subsamples
+    rng = np.random.RandomState(0)
+    small, large = rng.normal(size=(200, 3)), rng.normal(size=(1000, 3))
+    with pytest.warns(WeightsIgnoredWarning, match="IsolationForest.fit gave the same"):
+        ignored = IAD(IsolationForest(n_estimators=20, random_state=0), max_iter=1).fit(small)
+    np.testing.assert_array_equal(ignored.round_scores_[1], ignored.round_scores_[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", WeightsIgnoredWarning)
+        IAD(IsolationForest(n_estimators=20, random_state=0), max_iter=1).fit(large)
+        IAD(Centroid(), max_iter=2).fit(small)
+    # constant scores give uniform weights, which leave a weighted fit unchanged
+    with pytest.warns(ConstantScoresWarning) as record:
+        IAD(Centroid(), max_iter=1).fit(np.ones((20, 2)))
+    assert not any(issubclass(w.category, WeightsIgnoredWarning) for w in record)
 
 
 def test_round_seeds_new_gives_every_round_its_own_seed():

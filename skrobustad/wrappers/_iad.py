@@ -32,7 +32,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..exceptions import ConstantScoresWarning, LabelsIgnoredWarning
+from ..exceptions import ConstantScoresWarning, LabelsIgnoredWarning, WeightsIgnoredWarning
 from ..utils._scores import OffsetOutlierMixin, offset_from_anomaly_scores, tukey_fence
 
 __all__ = ["IAD", "importance_weights", "median_crossings", "otsu_contamination"]
@@ -300,7 +300,11 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
     0 is what keeps clean data within .01 of the base. IAD cannot rank its
     training anomalies better than its base does (a base's AUROC on its own
     training part is within .01 of its test AUROC at every level), so the
-    gains are small, and around IsolationForest there are none. Where
+    gains are small, and around IsolationForest there are none (the forest
+    uses the weights only to draw its subsamples, and on 256 rows or fewer it
+    draws every row: IAD warns with
+    :class:`~skrobustad.exceptions.WeightsIgnoredWarning` when a re-weighted
+    round scores the training data exactly as round 0 did). Where
     anomalies are rare (``10_cover``, 1%, 3,000 rows, 10 seeds) the defaults
     cost Deep SVDD .014 AUROC, Tukey's fence with 15 rounds .004: with
     little or no contamination expected, use ``beta="tukey"`` or the plain
@@ -653,6 +657,8 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             self.round_scores_[t] = -anomaly
             if t > 0:
                 self.termination_values_[t] = median_crossings(-self.round_scores_[t - 1], anomaly)
+                if t == 1:
+                    self._warn_if_weights_ignored(template)
             weighted = _weighting_scores(anomaly, likelihood)
             round_contamination[t] = otsu_contamination(weighted)
             weights = self._with_label_weights(
@@ -807,13 +813,29 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             members.append(member)
         return members
 
+    def _warn_if_weights_ignored(self, template):
+        """Warn when round 1's weights left the training scores unchanged."""
+        weights = self.round_weights_[1]
+        if np.ptp(weights) > 0 and np.array_equal(self.round_scores_[1], self.round_scores_[0]):
+            name = type(_final_step(template)[0]).__name__
+            warnings.warn(
+                f"{name}.fit gave the same training scores with IAD's importance "
+                "weights as without them: the weights have no effect on this data, "
+                "so IAD returns the base estimator at the cost of every round. "
+                "(IsolationForest uses the weights only to draw its subsamples, and "
+                "draws every row when max_samples is at least the number of rows: "
+                "max_samples='auto' is min(256, n_samples).)",
+                WeightsIgnoredWarning,
+                stacklevel=4,  # the caller of fit (through sklearn's _fit_context)
+            )
+
     def _update_weights(self, anomaly, t, contamination):
         if not np.ptp(anomaly) > 0:
             warnings.warn(
                 f"Round {t} of IAD gives constant anomaly scores on the training data; "
                 "the next round is trained with uniform weights.",
                 ConstantScoresWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return self._weights_from(anomaly, contamination)
 
