@@ -54,6 +54,8 @@ def test_suite_methods_are_the_defaults_beside_their_bases():
     assert isinstance(paper.estimator, IsolationForest)
     earlier = get_method("IAD(DeepSVDD(), beta='tukey', max_iter=15, selection='min_h')").make(0)
     assert (earlier.beta, earlier.max_iter, earlier.selection) == ("tukey", 15, "min_h")
+    rare = get_method("IAD(MAF(), beta='tukey')").make(0)
+    assert (rare.beta, rare.max_iter, rare.selection) == ("tukey", 1, "average")
 
 
 def test_splits_share_the_test_part_and_size_across_levels(tmp_path):

@@ -162,6 +162,11 @@ for _name, _make in _BASES.items():
             dict(beta="median", max_iter=1, selection="min_h"),
             "the defaults' re-weighted round alone, without round 0 in the score",
         ),
+        "beta='tukey'": (
+            dict(beta="tukey"),
+            "Tukey's fence as beta (the advice where anomalies are rare), one "
+            "re-weighted round averaged with round 0 as at the defaults",
+        ),
         "beta='tukey', max_iter=15, selection='min_h'": (
             dict(beta="tukey", max_iter=15, selection="min_h"),
             "IAD's earlier defaults: Tukey's fence, 15 re-weighted rounds, the min-h round",
