@@ -20,7 +20,7 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
-from sklearn.ensemble import BaseEnsemble
+from sklearn.ensemble import BaseEnsemble, IsolationForest
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._metadata_requests import _routing_enabled
@@ -658,8 +658,6 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             self.round_scores_[t] = -anomaly
             if t > 0:
                 self.termination_values_[t] = median_crossings(-self.round_scores_[t - 1], anomaly)
-                if t == 1:
-                    self._warn_if_weights_ignored(template)
             weighted = _weighting_scores(anomaly, likelihood)
             round_contamination[t] = otsu_contamination(weighted)
             weights = self._with_label_weights(
@@ -667,6 +665,8 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 passes_labels,
             )
         self.n_iter_ = n_rounds
+        if n_rounds > 1:
+            self._warn_if_weights_ignored(template)
 
         if self.selection == "average" and n_rounds > 1:
             self.best_iter_ = None
@@ -710,8 +710,6 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _template_estimator(self):
         if self.estimator is None:
-            from sklearn.ensemble import IsolationForest
-
             template = IsolationForest()
         else:
             template = clone(self.estimator)
@@ -818,14 +816,17 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         """Warn when round 1's weights left the training scores unchanged."""
         weights = self.round_weights_[1]
         if np.ptp(weights) > 0 and np.array_equal(self.round_scores_[1], self.round_scores_[0]):
-            name = type(_final_step(template)[0]).__name__
-            warnings.warn(
-                f"{name}.fit gave the same training scores with IAD's importance "
-                "weights as without them: the weights have no effect on this data, "
-                "so IAD returns the base estimator at the cost of every round. "
-                "(IsolationForest uses the weights only to draw its subsamples, and "
+            final = _final_step(template)[0]
+            why = (
+                " (IsolationForest uses the weights only to draw its subsamples, and "
                 "draws every row when max_samples is at least the number of rows: "
-                "max_samples='auto' is min(256, n_samples).)",
+                "max_samples='auto' is min(256, n_samples).)"
+                if isinstance(final, IsolationForest) else ""
+            )
+            warnings.warn(
+                f"{type(final).__name__}.fit gave the same training scores with IAD's "
+                "importance weights as without them: the weights have no effect on this "
+                f"data, so IAD returns the base estimator at the cost of every round.{why}",
                 WeightsIgnoredWarning,
                 stacklevel=4,  # the caller of fit (through sklearn's _fit_context)
             )
