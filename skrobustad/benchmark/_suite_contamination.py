@@ -34,9 +34,10 @@ Methods
     Registered beside them, not in the default run: around each base
     ``IAD(<base>(), beta='median', max_iter=15, selection='min_h')`` (the
     paper's form), ``IAD(<base>(), beta='median', max_iter=1,
-    selection='min_h')`` (the defaults' re-weighted round alone) and
-    ``IAD(<base>(), beta='tukey', max_iter=15, selection='min_h')`` (IAD's
-    earlier defaults).
+    selection='min_h')`` (the defaults' re-weighted round alone),
+    ``IAD(<base>(), beta='tukey')`` and ``IAD(<base>(), beta='estimate')``
+    (the defaults with another ``beta``) and ``IAD(<base>(), beta='tukey',
+    max_iter=15, selection='min_h')`` (IAD's earlier defaults).
 """
 
 from functools import partial
@@ -166,6 +167,11 @@ for _name, _make in _BASES.items():
             dict(beta="tukey"),
             "Tukey's fence as beta (the advice where anomalies are rare), one "
             "re-weighted round averaged with round 0 as at the defaults",
+        ),
+        "beta='estimate'": (
+            dict(beta="estimate"),
+            "the 1 - c quantile as beta, c estimated each round by Otsu's threshold, "
+            "one re-weighted round averaged with round 0 as at the defaults",
         ),
         "beta='tukey', max_iter=15, selection='min_h'": (
             dict(beta="tukey", max_iter=15, selection="min_h"),
