@@ -56,6 +56,8 @@ def test_suite_methods_are_the_defaults_beside_their_bases():
     assert (earlier.beta, earlier.max_iter, earlier.selection) == ("tukey", 15, "min_h")
     rare = get_method("IAD(MAF(), beta='tukey')").make(0)
     assert (rare.beta, rare.max_iter, rare.selection) == ("tukey", 1, "average")
+    estimate = get_method("IAD(AutoEncoder(), beta='estimate')").make(0)
+    assert (estimate.beta, estimate.max_iter, estimate.selection) == ("estimate", 1, "average")
 
 
 def test_splits_share_the_test_part_and_size_across_levels(tmp_path):
