@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.metrics import roc_auc_score
 
 from skrobustad import AutoEncoder, RobustAE
@@ -166,3 +167,15 @@ def test_training_on_float64_input_leaves_it_unmodified():
     est = RobustAE(n_outer_iter=3, scale=False, dtype="float64", random_state=0, **FAST).fit(X)
     np.testing.assert_array_equal(X, before)
     assert np.count_nonzero(est.anomalous_attributes_) > 0
+
+
+def test_activate_code_builds_the_autoencoders_network(grossly_corrupted):
+    X, _, _ = grossly_corrupted
+    params = dict(FAST, max_epochs=1, n_outer_iter=1, random_state=0)
+    linear = RobustAE(**params).fit(X).module_
+    activated = RobustAE(activate_code=True, **params).fit(X).module_
+    # the activated code is the AutoEncoder's default network, layer for layer
+    reference = AutoEncoder(**{k: v for k, v in params.items() if k != "n_outer_iter"}).fit(X)
+    assert [type(m) for m in activated.modules()] == [type(m) for m in reference.module_.modules()]
+    assert len(list(activated.encoder)) > len(list(linear.encoder))
+    assert isinstance(list(linear.encoder)[-1], torch.nn.Linear)
