@@ -5,6 +5,9 @@
     python tools/measurements/suite_variant.py unsupervised OUT RobustAE "dict(batch_norm=True, dropout=0.2)"
     # the defaults plus the variant's parameters, at 3,000 rows (OUT3k) and on all rows (OUTfull)
     python tools/measurements/suite_variant.py scale OUT RobustAE "dict(batch_norm=True, dropout=0.2)" 10_cover,32_shuttle
+    # the defaults plus the variant's parameters on the contamination suite (3 seeds, every
+    # level), minus AutoEncoder() of benchmarks/results/contamination, beside the default's
+    python tools/measurements/suite_variant.py contamination OUT RobustAE "dict(activate_code=True)"
 
 Set ``SKROBUSTAD_DATA_HOME=../shared/data`` and run from the repository root.
 """
@@ -29,6 +32,18 @@ if suite == "unsupervised":
     print(t.round(3).to_string())
     print(df.groupby("method").auroc.mean().round(4).to_string())
     print(name, "above", cls, "on", int((t[name] > t[cls]).sum()), "/", len(t))
+elif suite == "contamination":
+    register_method(Method(name, lambda rs: getattr(skrobustad, cls)(random_state=rs, **kwargs)))
+    run_benchmark(suite, methods=[name], datasets=datasets, out=out, n_jobs=1, plot=False)
+    df = pd.concat([pd.read_csv("benchmarks/results/contamination/contamination.csv"),
+                    pd.read_csv(f"{out}/{suite}.csv")])
+    df = df[df.error.isna()]
+    m = df.groupby(["method", "dataset", "train_contamination"]).auroc.mean()
+    for meth in [f"{cls}()", name]:
+        diff = (m[meth] - m["AutoEncoder()"]).dropna().reset_index()
+        print(meth, "minus AutoEncoder():", " | ".join(
+            f"{level:.2f}: {g.auroc.mean():+.4f} ({(g.auroc > 0).sum()}/{len(g)} above)"
+            for level, g in diff.groupby("train_contamination")))
 else:
     register_method(Method(name, lambda rs: getattr(skrobustad, cls)(random_state=rs, **kwargs)))
     for cap, where in ((3000, out + "3k"), (None, out + "full")):
