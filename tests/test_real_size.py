@@ -8,6 +8,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
 from skrobustad import AESAD, MAF, AutoEncoder, DeepSVDD, RobustAE
+from skrobustad.base import _FitState
 from skrobustad.pyod import PyODAdapter
 
 from ._instances import TINY_PARAMS, tiny
@@ -217,6 +218,18 @@ def test_robust_ae_splits_a_binding_step_budget_across_its_rounds():
     est.set_params(callbacks=[_StepCounter()]).fit(X)
     assert _StepCounter.steps == [10] * 5
     assert sorted({row["round"] for row in est.history_}) == [1, 2, 3, 4, 5]
+
+
+def test_robust_ae_default_step_budget_binds_only_above_12800_rows():
+    # 100 epochs of batch 64: 12,800 rows train every epoch; 40,000 rows (625
+    # batches an epoch) stop at 20,000 steps, 2,000 in each of the 10 rounds
+    est = RobustAE()
+    full = est._round_budgets(12_800, _FitState(seed=0, warm=False, max_epochs=None,
+                                                n_samples=12_800))
+    assert full == [(10, None)] * 10
+    capped = est._round_budgets(40_000, _FitState(seed=0, warm=False, max_epochs=None,
+                                                  n_samples=40_000))
+    assert capped == [(4, 2000)] * 10 and sum(steps for _, steps in capped) == 20_000
 
 
 @pytest.mark.parametrize("cls, hidden_dims", [(AutoEncoder, (4, 2)), (MAF, (4, 4))],
