@@ -158,10 +158,10 @@ class RobustAE(BaseDeepDetector):
         .993 on shuttle, both from seed 0 (.700, .815); over seeds 0-4 of
         another draw (``tools/measurements/curve.py``) .919 against .911 and
         .987 against .972: the robust autoencoder's spread over seeds is
-        that wide with or without the budget. The autoencoder's 5,000 steps cost accuracy on
-        ``23_mammography`` (7,828 rows, all of them: .822 against .859;
-        ``28_pendigits``, 4,809 rows: .755 against .742); 20,000 steps
-        leave both datasets their full 100 epochs.
+        that wide with or without the budget. The autoencoder's 5,000 steps
+        cost accuracy on ``23_mammography`` (7,828 rows, all of them: .822
+        against .859; ``28_pendigits``, 4,809 rows: .755 against .742);
+        20,000 steps leave both datasets their full 100 epochs.
     batch_size : int, default=64
     lr : float, default=1e-3
     weight_decay : float, default=0.0

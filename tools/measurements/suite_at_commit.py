@@ -1,7 +1,8 @@
 """Run a benchmark suite with the package code of another checkout (e.g. a git worktree).
 
     git worktree add ../before a9dc4e5
-    python tools/measurements/suite_at_commit.py ../before OUT unsupervised AutoEncoder DeepSVDD RobustAE MAF
+    python tools/measurements/suite_at_commit.py ../before OUT unsupervised \
+        AutoEncoder DeepSVDD RobustAE MAF
 
 The editable install's import hook is dropped and ROOT goes first on ``sys.path``, so
 ``skrobustad`` is imported from ROOT (checked); the cells run in this process

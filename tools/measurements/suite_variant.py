@@ -1,4 +1,4 @@
-"""One detector variant beside the suite's own method, on the ``unsupervised`` or the ``scale`` suite (3 seeds).
+"""One detector variant on the ``unsupervised``, ``scale`` or ``contamination`` suite (3 seeds).
 
     # the suite's settings plus the variant's parameters, beside the suite's method
     python tools/measurements/suite_variant.py unsupervised OUT DeepSVDD "dict(batch_norm=True)"
@@ -23,8 +23,11 @@ from skrobustad.benchmark._suite_core import DEEP_PARAMS, _ours
 suite, out, cls, kwargs = sys.argv[1], sys.argv[2], sys.argv[3], eval(sys.argv[4])
 datasets = sys.argv[5].split(",") if len(sys.argv) > 5 else None
 name = f"{cls} {kwargs}"
-if suite == "unsupervised":
+if suite == "unsupervised":  # the suite's settings plus the variant's
     register_method(Method(name, partial(_ours, cls, **{**DEEP_PARAMS[cls], **kwargs})))
+else:  # the defaults plus the variant's
+    register_method(Method(name, lambda rs: getattr(skrobustad, cls)(random_state=rs, **kwargs)))
+if suite == "unsupervised":
     run_benchmark(suite, methods=[name, cls], datasets=datasets, seeds=[0, 1, 2], out=out,
                   n_jobs=1, plot=False)
     df = pd.read_csv(f"{out}/{suite}.csv")
@@ -33,7 +36,6 @@ if suite == "unsupervised":
     print(df.groupby("method").auroc.mean().round(4).to_string())
     print(name, "above", cls, "on", int((t[name] > t[cls]).sum()), "/", len(t))
 elif suite == "contamination":
-    register_method(Method(name, lambda rs: getattr(skrobustad, cls)(random_state=rs, **kwargs)))
     run_benchmark(suite, methods=[name], datasets=datasets, out=out, n_jobs=1, plot=False)
     df = pd.concat([pd.read_csv("benchmarks/results/contamination/contamination.csv"),
                     pd.read_csv(f"{out}/{suite}.csv")])
@@ -45,7 +47,6 @@ elif suite == "contamination":
             f"{level:.2f}: {g.auroc.mean():+.4f} ({(g.auroc > 0).sum()}/{len(g)} above)"
             for level, g in diff.groupby("train_contamination")))
 else:
-    register_method(Method(name, lambda rs: getattr(skrobustad, cls)(random_state=rs, **kwargs)))
     for cap, where in ((3000, out + "3k"), (None, out + "full")):
         run_benchmark(suite, methods=[name], datasets=datasets, seeds=[0, 1, 2], out=where,
                       n_jobs=1, plot=False, protocol_kwargs={"max_train_samples": cap})
