@@ -45,6 +45,22 @@ from .utils._validation import LABEL_ANOMALY, check_y_partial, resolve_device
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
+#: Bytes of ``X`` scaled or summarised at a time (4 MiB: 52,428 rows of 10
+#: float64 features): input scaling never makes a copy of the whole input.
+_CHUNK_BYTES = 2**22
+
+
+def _row_chunks(X, mask):
+    """The rows of ``X`` selected by ``mask``, in order, about ``_CHUNK_BYTES`` at a time."""
+    n_rows = max(1, _CHUNK_BYTES // max(1, X[:1].nbytes))
+    for start in range(0, X.shape[0], n_rows):
+        rows, keep = X[start:start + n_rows], mask[start:start + n_rows]
+        if keep.all():
+            yield rows
+        elif keep.any():
+            yield rows[keep]
+
+
 @dataclass(frozen=True)
 class _FitState:
     """The per-call state of one ``fit``, handed to the hooks.
@@ -172,6 +188,10 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
     #: Subclasses with a ``batch_norm`` parameter set this: batch norm needs
     #: two samples per training batch, and the last incomplete batch is dropped.
     _has_batch_norm = False
+
+    #: Rows with zero ``sample_weight`` never train (``_training_mask``):
+    #: IAD passes them in rather than copying the other rows.
+    _skips_zero_weight_rows = True
 
     def __init__(
         self,
@@ -334,10 +354,10 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 "No training samples left: every sample has zero sample_weight or is a "
                 "labeled anomaly that this unsupervised detector excludes."
             )
-        X_train = self._fit_input_scaling(X, sample_weight, mask, state)
-        data = self._make_data(X_train, y_partial, sample_weight, mask, state)
-        del X_train  # the tensors hold the training rows: the scaled copy is freed
+        self._fit_input_scaling(X, sample_weight, mask, state)
+        data = self._make_data(X, y_partial, sample_weight, mask, state)
         module, history = self._fit_module(data, state)
+        del data  # the training tensors are freed before the training rows are scored
         self.module_, self.history_ = module, history
         self.module_.eval()
         self.loss_curve_ = [float(h["train_loss"]) for h in self.history_ if "train_loss" in h]
@@ -383,22 +403,28 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         return _TORCH_DTYPES[self.dtype]
 
     def _fit_input_scaling(self, X, sample_weight, mask, state):
-        """Fit the input scaling on the training rows; return the scaled ``X``.
+        """Fit the input scaling on the training rows (``mask``) of ``X``.
 
         Standardisation (``scale=True``) with the mean and standard
         deviation of the rows in ``mask``; a warm start keeps the first fit's
-        scaler. Subclasses with another scaling override this and
-        :meth:`_scale_input`.
+        scaler. The statistics are accumulated over chunks of rows
+        (``StandardScaler.partial_fit``), so no temporary of the size of
+        ``X`` is made; data of at most one chunk (4 MiB) gives exactly the
+        scaler of ``StandardScaler().fit``. Subclasses with another scaling override
+        this and :meth:`_scale_input`.
         """
-        if not (state.warm and hasattr(self, "scaler_")):
-            self.scaler_ = None
-            if self.scale:
-                # the training rows count equally: with IAD's fractional
-                # weights, a weighted scaler moves the input space every round
-                # (``iad`` suite, 21 datasets, 3 seeds: IAD(DeepSVDD) above its
-                # base on 12 with weighted statistics, 16 with these)
-                self.scaler_ = StandardScaler().fit(X if mask.all() else X[mask])
-        return self._scale_input(X)
+        if state.warm and hasattr(self, "scaler_"):
+            return
+        self.scaler_ = None
+        if self.scale:
+            # the training rows count equally: with IAD's fractional
+            # weights, a weighted scaler moves the input space every round
+            # (``iad`` suite, 21 datasets, 3 seeds: IAD(DeepSVDD) above its
+            # base on 12 with weighted statistics, 16 with these)
+            scaler = StandardScaler()
+            for rows in _row_chunks(X, mask):
+                scaler.partial_fit(rows)
+            self.scaler_ = scaler
 
     def _scale_input(self, X):
         """``X`` in the network's input space (a new array when scaled)."""
@@ -406,15 +432,33 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             return X
         return self.scaler_.transform(X)
 
+    def _training_input(self, X):
+        """Rows of ``X`` as the network trains on them (scaled; AESAD also clips)."""
+        return self._scale_input(X)
+
+    def _network_input(self, X):
+        """Rows of ``X`` scaled into a new tensor of the module's dtype (on the CPU)."""
+        return torch.tensor(self._scale_input(X), dtype=self._torch_dtype)
+
     def _make_data(self, X, y_partial, sample_weight, mask, state):
-        """Training tensors on ``device_``: X, weight (mean 1), y, index."""
+        """Training tensors on ``device_``: X (scaled), weight (mean 1), y, index.
+
+        The training rows are scaled chunk by chunk into one tensor of the
+        module's dtype, a copy (never a view of the caller's array); the
+        only full-size buffer is that tensor.
+        """
         index = np.flatnonzero(mask)
         weight = sample_weight[index]
         weight = weight / weight.mean()
-        # one copy of the training rows, never a view of the caller's array
-        rows = X if index.size == X.shape[0] else X[index]
+        rows = torch.empty((index.size, *X.shape[1:]), dtype=self._torch_dtype)
+        start = 0
+        for chunk in _row_chunks(X, mask):
+            rows[start:start + len(chunk)] = torch.from_numpy(
+                np.ascontiguousarray(self._training_input(chunk))
+            )
+            start += len(chunk)
         tensors = {
-            "X": torch.tensor(rows, dtype=self._torch_dtype),
+            "X": rows,
             "weight": torch.as_tensor(weight, dtype=self._torch_dtype),
             "y": torch.as_tensor(y_partial[index], dtype=torch.int8),
             "index": torch.as_tensor(index, dtype=torch.long),
@@ -545,12 +589,12 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         """
         module = self.module_
         module.eval()
-        X_t = torch.tensor(self._scale_input(X), dtype=self._torch_dtype)
         scores = predict_batches(
             lambda xb: self._score_batch(module, xb),
-            X_t,
+            X,
             batch_size=max(self.batch_size, 1024),
             device=self.device_,
+            prepare=self._network_input,  # batch by batch: no scaled copy of X
         )
         if np.all(np.isfinite(scores)):
             return scores

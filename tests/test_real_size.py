@@ -1,15 +1,17 @@
 """Raw features, training budgets and bounded history (the real-size issue)."""
 
+import tracemalloc
 from functools import partial
 
 import numpy as np
 import pytest
 from pyod.utils.data import generate_data
+from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
-from skrobustad import AESAD, MAF, AutoEncoder, DeepSVDD, RobustAE
+from skrobustad import AESAD, IAD, MAF, AutoEncoder, DeepSVDD, RobustAE, base
 from skrobustad.base import _FitState
 from skrobustad.pyod import PyODAdapter
 
@@ -236,3 +238,69 @@ def test_default_step_budget_caps_large_data(cls, hidden_dims):
               callbacks=[_StepCounter()]).fit(X)
     assert _StepCounter.steps == [5000]
     assert est.n_iter_ == (17 if cls is AutoEncoder else 16)
+
+
+# ---------------------------------------------------------------- memory
+@pytest.mark.parametrize("cls", DETECTORS, ids=ids)
+def test_fit_and_score_make_no_array_of_the_data_size(cls, monkeypatch):
+    """Scaling, the training tensor, scores (and RobustAE's S) go chunk by chunk.
+
+    tracemalloc sees numpy's buffers (not torch's): a scaled copy of ``X``,
+    a temporary of the scaler's statistics or a float64 ``S`` would be at
+    least ``X.nbytes``.
+    """
+    monkeypatch.setattr(base, "_CHUNK_BYTES", 2**16)
+    rng = np.random.RandomState(0)
+    X = rng.normal(loc=5.0, size=(16000, 50))  # 6.4 MB; a vector of one value per row, 128 KB
+    y_partial = np.r_[np.ones(20), -np.ones(len(X) - 20)] if cls is AESAD else None
+    est = tiny(cls, batch_size=256, max_epochs=1)
+    clone(est).fit(X[:300], y_partial=None if y_partial is None else y_partial[:300])  # imports
+    tracemalloc.start()
+    try:
+        est.fit(X, y_partial=y_partial)
+        est.score_samples(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.25 * X.nbytes, (peak, X.nbytes)
+
+
+def test_chunked_standardisation_equals_the_scaler_of_all_rows(monkeypatch):
+    rng = np.random.RandomState(0)
+    X = rng.normal(loc=3.0, scale=[1.0, 10.0, 0.1], size=(1000, 3))
+    mask = rng.rand(len(X)) < 0.7
+    whole = AutoEncoder(random_state=0, max_epochs=1, device="cpu").fit(X, sample_weight=mask)
+    monkeypatch.setattr(base, "_CHUNK_BYTES", 24 * 7)  # 7 rows a chunk
+    chunks = AutoEncoder(random_state=0, max_epochs=1, device="cpu").fit(X, sample_weight=mask)
+    reference = StandardScaler().fit(X[mask])
+    np.testing.assert_array_equal(whole.scaler_.mean_, reference.mean_)
+    np.testing.assert_array_equal(whole.scaler_.scale_, reference.scale_)
+    np.testing.assert_allclose(chunks.scaler_.mean_, reference.mean_, rtol=1e-12)
+    np.testing.assert_allclose(chunks.scaler_.scale_, reference.scale_, rtol=1e-12)
+    assert chunks.scaler_.n_samples_seen_ == mask.sum()
+    np.testing.assert_allclose(chunks.score_samples(X), whole.score_samples(X), rtol=1e-5)
+
+
+def test_iad_passes_zero_weight_rows_to_a_deep_detector_uncopied(monkeypatch):
+    """Far outliers get importance weights of exactly 0: the base still gets X, not a copy."""
+    monkeypatch.setattr(base, "_CHUNK_BYTES", 2**16)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(16000, 50))
+    X[:5] += 1e3
+    iad = IAD(tiny(AutoEncoder, batch_size=256, max_epochs=1), max_iter=1)
+    clone(iad).fit(X[:300])  # imports
+    tracemalloc.start()
+    try:
+        iad.fit(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.any(iad.round_weights_[1] == 0.0)
+    # a copy of the rows with non-zero weight would be X.nbytes; the rest is
+    # IAD's bookkeeping, a few dozen vectors of one value per row
+    assert peak < 0.5 * X.nbytes, (peak, X.nbytes)
+    # the zero-weight rows did not train: the same model as without them
+    kept = iad.round_weights_[1] > 0
+    alone = clone(iad.estimator).set_params(random_state=iad.round_estimators_[1].random_state)
+    alone.fit(X[kept], sample_weight=iad.round_weights_[1][kept])
+    np.testing.assert_array_equal(alone.score_samples(X), iad.round_estimators_[1].score_samples(X))

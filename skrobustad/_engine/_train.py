@@ -366,7 +366,7 @@ _DROPOUT_SEED_SALT = 0x5DEECE66D
 
 
 @torch.no_grad()
-def map_chunks(fn, *tensors, chunk_size, device=None, min_rows=1):
+def map_chunks(fn, *tensors, chunk_size, device=None, min_rows=1, prepare=None):
     """Apply ``fn`` to row chunks of ``tensors`` and concatenate its outputs.
 
     The one chunked-inference loop of the package (scores, Deep SVDD's
@@ -378,14 +378,18 @@ def map_chunks(fn, *tensors, chunk_size, device=None, min_rows=1):
     fn : callable ``(*chunks) -> Tensor``
         Evaluated in ``torch.no_grad`` mode; the caller sets ``eval()``. Its
         output has one row per input row.
-    *tensors : torch.Tensor
-        Of equal length; chunked along the first dimension.
+    *tensors : torch.Tensor or ndarray
+        Of equal length; chunked along the first dimension (arrays need
+        ``prepare``).
     chunk_size : int
     device : torch.device, optional
         Each chunk is moved there first.
     min_rows : int, default=1
         Chunks shorter than this are padded with zero rows (and the padding's
         outputs dropped).
+    prepare : callable ``(chunk) -> Tensor``, optional
+        Applied to every chunk first (e.g. scaling rows of an array into a
+        tensor), so that no converted copy of the whole input is made.
 
     Returns
     -------
@@ -395,6 +399,8 @@ def map_chunks(fn, *tensors, chunk_size, device=None, min_rows=1):
     out = []
     for start in range(0, len(tensors[0]), chunk_size):
         chunks = [t[start:start + chunk_size] for t in tensors]
+        if prepare is not None:
+            chunks = [prepare(c) for c in chunks]
         if device is not None:
             chunks = [c.to(device) for c in chunks]
         n = len(chunks[0])
@@ -404,24 +410,27 @@ def map_chunks(fn, *tensors, chunk_size, device=None, min_rows=1):
     return torch.cat(out) if out else None
 
 
-def predict_batches(fn, X, *, batch_size, device):
+def predict_batches(fn, X, *, batch_size, device, prepare=None):
     """Apply ``fn`` to ``X`` in batches and return a float64 numpy array.
 
     Parameters
     ----------
     fn : callable ``(Tensor) -> Tensor``
         Evaluated in ``torch.no_grad`` mode; the caller sets ``eval()``.
-    X : torch.Tensor
+    X : torch.Tensor or ndarray
         Input on any device; each batch is moved to ``device``.
     batch_size : int
     device : torch.device
+    prepare : callable ``(batch of X) -> Tensor``, optional
+        Turns each batch of ``X`` into the network's input (an array's rows
+        scaled into a tensor): memory stays one batch, not a copy of ``X``.
     """
     # one- or two-row products take another BLAS kernel than larger ones
     # (matrix-vector), whose float32 rounding differs: the padding makes a
     # sample's score independent of what it is scored with
     out = map_chunks(
         lambda xb: fn(xb).detach().to("cpu", torch.float64),
-        X, chunk_size=batch_size, device=device, min_rows=_MIN_SCORE_ROWS,
+        X, chunk_size=batch_size, device=device, min_rows=_MIN_SCORE_ROWS, prepare=prepare,
     )
     return np.empty(0) if out is None else out.numpy()
 

@@ -25,7 +25,7 @@ from skorch.callbacks import LRScheduler
 from torch import nn
 
 from .._engine import BalancedBatchIterator, map_chunks, n_batches, predict_batches
-from ..base import BaseDeepDetector
+from ..base import BaseDeepDetector, _row_chunks
 from ..losses import hsc_loss, hsc_radial
 from ..nn import AdaptedNetwork, attach_adapters
 from ..utils._validation import LABEL_ANOMALY
@@ -289,8 +289,10 @@ class ADRA(BaseDeepDetector):
     def _fit_input_scaling(self, X, sample_weight, mask, state):
         self.scaler_ = None
         if self.scale:
-            self.scaler_ = StandardScaler().fit(self._channels_last(X[mask]))
-        return self._scale_input(X)
+            scaler = StandardScaler()
+            for rows in _row_chunks(X, mask):  # no copy of the whole input at once
+                scaler.partial_fit(self._channels_last(rows))
+            self.scaler_ = scaler
 
     @staticmethod
     def _channels_last(X):
@@ -443,10 +445,9 @@ class ADRA(BaseDeepDetector):
         X = self._validate_X(X, reset=False)
         module = self.module_
         module.eval()
-        X_t = torch.tensor(self._scale_input(X), dtype=self._torch_dtype)
         return predict_batches(
-            lambda xb: module(xb).double(), X_t, batch_size=max(self.batch_size, 1024),
-            device=self.device_,
+            lambda xb: module(xb).double(), X, batch_size=max(self.batch_size, 1024),
+            device=self.device_, prepare=self._network_input,
         ).reshape(len(X), -1)
 
     def trainable_parameters(self):

@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._engine import predict_batches
-from ..base import BaseDeepDetector
+from ..base import BaseDeepDetector, _row_chunks
 from ..losses import TARGET_TRANSFORMS, aesad_loss
 from ..nn import ConvAutoEncoder, MLPAutoEncoder
 from ..nn._mlp import _ACTIVATIONS
@@ -359,18 +359,22 @@ class AESAD(BaseDeepDetector):
     def _fit_input_scaling(self, X, sample_weight, mask, state):
         # min-max scaling to [0, 1] (the target transform needs that range)
         # instead of the base class's standardisation; training rows are
-        # clipped to [0, 1], scored rows are not (see _score_batch)
+        # clipped to [0, 1] (_training_input), scored rows are not (see
+        # _score_batch)
         self.scaler_ = None
         if self.scale and not (state.warm and hasattr(self, "data_min_")):
-            train = X[mask]
-            self.data_min_ = train.min(axis=0).astype(np.float64)
-            self.data_max_ = train.max(axis=0).astype(np.float64)
+            # per chunk of rows (no copy of the training rows at once)
+            lows, highs = zip(*((c.min(axis=0), c.max(axis=0)) for c in _row_chunks(X, mask)))
+            self.data_min_ = np.min(lows, axis=0).astype(np.float64)
+            self.data_max_ = np.max(highs, axis=0).astype(np.float64)
             data_range = self.data_max_ - self.data_min_
             data_range[data_range == 0.0] = 1.0
             self.data_range_ = data_range
-        X_scaled = self._scale_input(X)
-        outside = (X_scaled[mask] < 0.0) | (X_scaled[mask] > 1.0)
-        if np.any(outside):
+        outside = any(
+            np.any((scaled < 0.0) | (scaled > 1.0))
+            for scaled in map(self._scale_input, _row_chunks(X, mask))
+        )
+        if outside:
             warnings.warn(
                 "AESAD got training values outside [0, 1] after its scaling (scale=False, "
                 "or a warm start keeping the first fit's min-max scaling); they are "
@@ -379,7 +383,9 @@ class AESAD(BaseDeepDetector):
                 UserWarning,
                 stacklevel=4,
             )
-        return np.clip(X_scaled, 0.0, 1.0)
+
+    def _training_input(self, X):
+        return np.clip(self._scale_input(X), 0.0, 1.0)
 
     def _scale_input(self, X):
         if not self.scale:
@@ -405,12 +411,12 @@ class AESAD(BaseDeepDetector):
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         module = self.module_
         module.eval()
-        X_t = torch.tensor(np.clip(self._scale_input(X), 0.0, 1.0), dtype=self._torch_dtype)
         X_hat = predict_batches(
             lambda xb: torch.sigmoid(module(xb).double()),
-            X_t,
+            X,
             batch_size=max(self.batch_size, 1024),
             device=self.device_,
+            prepare=lambda rows: torch.tensor(self._training_input(rows), dtype=self._torch_dtype),
         ).reshape(X.shape)
         if self.scale:
             X_hat = X_hat * self.data_range_ + self.data_min_

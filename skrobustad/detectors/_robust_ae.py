@@ -185,6 +185,8 @@ class RobustAE(BaseDeepDetector):
         The sparse part ``S`` learned for every training row (zeros for
         rows left out of training), in the units of ``X`` (learned on the
         standardised features, then multiplied back by ``scaler_.scale_``).
+        Of the network's ``dtype`` (float32 by default), the precision ``S``
+        is computed in: at 200,000 rows of 10 features it is 8 MB, not 16.
     module_ : MLPAutoEncoder
         The trained network.
     offset_ : float
@@ -360,10 +362,16 @@ class RobustAE(BaseDeepDetector):
                 history.append({**row, "epoch": len(history) + 1, "round": k + 1})
             self._update_attributes(module, X, S, cleaned.tensors["X"])
         del cleaned
-        # S covers every row of the input; rows left out of training keep zeros
+        # S covers every row of the input; rows left out of training keep
+        # zeros. When every row trained, S's own memory (on the CPU) becomes
+        # the attribute: a fit holds no second array of the data's size.
         index = data.tensors["index"].cpu().numpy()
-        attributes = np.zeros((state.n_samples, X.shape[1]), dtype=np.float64)
-        attributes[index] = S.cpu().numpy()
+        S = S.cpu().numpy()
+        if index.size == state.n_samples:
+            attributes = S
+        else:
+            attributes = np.zeros((state.n_samples, X.shape[1]), dtype=S.dtype)
+            attributes[index] = S
         if self.scaler_ is not None:
             attributes *= self.scaler_.scale_
         self.anomalous_attributes_ = attributes

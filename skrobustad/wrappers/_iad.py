@@ -789,13 +789,17 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
             # a zero weight means "not in training": such rows never reach the
             # estimator (IsolationForest's weighted subsampling, for one,
             # fails when fewer rows than max_samples have non-zero weight);
-            # with every weight positive the whole X goes in, uncopied
+            # with every weight positive, or for skrobustad's detectors (which
+            # leave zero-weight rows out themselves), the whole X goes in,
+            # uncopied: far outliers get weights of exactly 0, and a copy of
+            # the other rows would double the memory of a large fit
             if rows is None:
-                rows = slice(None) if np.all(weight > 0) else np.flatnonzero(weight > 0)
+                whole = np.all(weight > 0) or getattr(member, "_skips_zero_weight_rows", False)
+                rows = slice(None) if whole else np.flatnonzero(weight > 0)
             else:
                 rows = rows[weight[rows] > 0]
             member_weight = weight[rows]
-            if member_weight.size == 0:
+            if not np.any(member_weight > 0):
                 raise ValueError(
                     "IAD has no training sample with non-zero weight (every sample is "
                     "a labeled anomaly or has sample_weight 0)."
