@@ -541,12 +541,14 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
         return self.max_steps if max_epochs is None and state.max_epochs is None else None
 
     def _train(self, module, data, state, *, max_epochs=None, max_steps=None, step_fn=None,
-               loss_fn=None, generator_offset=0, optimizer=None, optimizer_kwargs=None,
-               iterator=None, extra_callbacks=()):
+               loss_fn=None, input_fn=None, generator_offset=0, optimizer=None,
+               optimizer_kwargs=None, iterator=None, extra_callbacks=()):
         """Train ``module`` with the shared engine and this estimator's settings.
 
         ``max_epochs`` / ``max_steps`` replace the estimator's budget (a
         given ``max_epochs`` alone trains exactly that many epochs).
+        ``loss_fn`` / ``input_fn`` replace ``_loss`` and the module's input
+        ``batch["X"]`` (RobustAE's ``X - S``, formed per batch).
 
         ``optimizer`` / ``optimizer_kwargs`` replace Adam and its
         ``weight_decay`` (ADRA's SGD with momentum), ``iterator`` the
@@ -563,6 +565,7 @@ class BaseDeepDetector(OffsetOutlierMixin, BaseEstimator, metaclass=ABCMeta):
             data,
             loss_fn=self._loss if loss_fn is None else loss_fn,
             step_fn=step_fn,
+            input_fn=input_fn,
             max_epochs=self._epoch_budget(len(data), state) if max_epochs is None else max_epochs,
             max_steps=self._step_budget(max_epochs, max_steps, state),
             batch_size=self.batch_size,

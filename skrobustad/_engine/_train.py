@@ -39,16 +39,17 @@ class _DetectorNet(NeuralNet):
 
     Batches are dicts of tensors (``"X"`` plus whatever the estimator put in
     its :class:`BatchData`, at least ``"weight"``). The module sees
-    ``batch["X"]``; ``loss_fn(output, batch)`` returns one loss per sample and
-    the batch loss is ``mean(weight * loss)``. ``step_fn(net, batch)``, when
-    given, replaces the whole training step.
+    ``batch["X"]`` (or ``input_fn(batch)``); ``loss_fn(output, batch)``
+    returns one loss per sample and the batch loss is ``mean(weight * loss)``.
+    ``step_fn(net, batch)``, when given, replaces the whole training step.
     """
 
-    def __init__(self, module, *args, loss_fn=None, step_fn=None, default_callbacks=(),
-                 **kwargs):
+    def __init__(self, module, *args, loss_fn=None, step_fn=None, input_fn=None,
+                 default_callbacks=(), **kwargs):
         super().__init__(module, *args, **kwargs)
         self.loss_fn = loss_fn
         self.step_fn = step_fn
+        self.input_fn = input_fn
         self.default_callbacks = list(default_callbacks)
 
     @property
@@ -90,7 +91,7 @@ class _DetectorNet(NeuralNet):
         return super().get_dataset(X, y)
 
     def infer(self, x, **fit_params):
-        return self.module_(x["X"])
+        return self.module_(x["X"] if self.input_fn is None else self.input_fn(x))
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         losses = self.loss_fn(y_pred, X)
@@ -228,6 +229,7 @@ def train_module(
     *,
     loss_fn=None,
     step_fn=None,
+    input_fn=None,
     max_epochs,
     batch_size,
     lr,
@@ -257,6 +259,9 @@ def train_module(
     step_fn : callable ``(net, batch) -> dict``, optional
         Replaces skorch's training step (must call ``backward`` and return
         ``{"loss": ..., "y_pred": ...}``).
+    input_fn : callable ``(batch) -> Tensor``, optional
+        The module's input for a batch (default ``batch["X"]``), e.g.
+        RobustAE's ``X - S`` computed per batch instead of stored.
     max_epochs, batch_size, lr : int, int, float
     device : torch.device
     generator : torch.Generator
@@ -329,6 +334,7 @@ def train_module(
         module,
         loss_fn=loss_fn,
         step_fn=step_fn,
+        input_fn=input_fn,
         criterion=torch.nn.Identity,
         optimizer=optimizer,
         lr=lr,

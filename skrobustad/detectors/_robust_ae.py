@@ -305,9 +305,13 @@ class RobustAE(BaseDeepDetector):
             activate_code=self.activate_code,
         )
 
+    @staticmethod
+    def _cleaned(batch):
+        """The rows ``L = X - S`` a round trains on, formed per batch (not stored)."""
+        return batch["X"] - batch["S"]
+
     def _loss(self, output, batch):
-        # batch["X"] holds the cleaned rows L = X - S of the current round
-        return squared_error(batch["X"], output)
+        return squared_error(self._cleaned(batch), output)
 
     def _score_batch(self, module, X):
         return squared_error(X, module(X))
@@ -333,35 +337,35 @@ class RobustAE(BaseDeepDetector):
         return [(base + (k < extra), None) for k in range(n_rounds)]
 
     @torch.no_grad()
-    def _update_attributes(self, module, X, S, L):
-        """One proximal step, in place: ``S = shrink(X - AE(L), alpha / 2)``, ``L = X - S``.
+    def _update_attributes(self, module, X, S):
+        """One proximal step, in place: ``S = shrink(X - AE(X - S), alpha / 2)``.
 
-        ``L`` holds ``X - S`` of the round that just trained; the update goes
-        chunk by chunk (each row of ``S`` depends only on that row), so it
-        needs no tensor of the data's size beyond ``X``, ``S`` and ``L``.
+        The update goes chunk by chunk (each row of ``S`` depends only on
+        that row), so it needs no tensor of the data's size beyond ``X`` and
+        ``S``; the next round trains on ``X - S``, formed per batch.
         """
         module.eval()
-        # row views of the three tensors: writing a chunk writes S and L
-        for x, s, cleaned in zip(X.split(_CHUNK), S.split(_CHUNK), L.split(_CHUNK)):
-            s.copy_(_soft_threshold(x - module(cleaned), self.alpha / 2.0))
-            torch.sub(x, s, out=cleaned)
+        # row views of the two tensors: writing a chunk writes S
+        for x, s in zip(X.split(_CHUNK), S.split(_CHUNK)):
+            s.copy_(_soft_threshold(x - module(x - s), self.alpha / 2.0))
 
     def _fit_module(self, data, state):
         module = self._new_module(data, state)
         X = data.tensors["X"]
         S = torch.zeros_like(X)
-        # the training rows of every round, L = X - S (S starts at zero)
-        cleaned = BatchData({**data.tensors, "X": X.clone()})
+        # every round trains on X - S (S starts at zero), formed per batch
+        # from the two tensors: no third array of the data's size
+        with_s = BatchData({**data.tensors, "S": S})
         history = History()
         for k, (n_epochs, n_steps) in enumerate(self._round_budgets(len(data), state)):
             # the same generator every round: with validation_fraction, the
             # held-out rows (the generator's first draw) stay the same rows
-            round_history = self._train(module, cleaned, state, max_epochs=n_epochs,
-                                        max_steps=n_steps)
+            round_history = self._train(module, with_s, state, max_epochs=n_epochs,
+                                        max_steps=n_steps, input_fn=self._cleaned)
             for row in round_history:
                 history.append({**row, "epoch": len(history) + 1, "round": k + 1})
-            self._update_attributes(module, X, S, cleaned.tensors["X"])
-        del cleaned
+            self._update_attributes(module, X, S)
+        del with_s
         # S covers every row of the input; rows left out of training keep
         # zeros. When every row trained, S's own memory (on the CPU) becomes
         # the attribute: a fit holds no second array of the data's size.
