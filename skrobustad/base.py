@@ -11,7 +11,11 @@ sign convention and ``offset_``. A subclass only provides hooks:
 - optionally ``_initialize_module(module, data, state)`` (e.g. Deep SVDD's
   centre), ``_training_mask(y_partial, sample_weight)`` or
   ``_fit_module(data, state)`` (for alternating schemes that call
-  :meth:`_train` several times).
+  :meth:`_train` several times);
+- for another input scaling (AESAD's min-max, ADRA's per channel),
+  ``_fit_input_scaling`` (fits it), ``_scale_input`` (applies it to rows)
+  and ``_training_input`` (the rows the network trains on). The base class
+  applies them chunk by chunk, never to the whole input at once.
 
 What one call of ``fit`` knows beyond its data (its seed, whether it
 continues a fitted module) travels in a :class:`_FitState` passed to the
