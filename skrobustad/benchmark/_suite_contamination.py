@@ -36,8 +36,10 @@ Methods
     paper's form), ``IAD(<base>(), beta='median', max_iter=1,
     selection='min_h')`` (the defaults' re-weighted round alone),
     ``IAD(<base>(), beta='tukey')`` and ``IAD(<base>(), beta='estimate')``
-    (the defaults with another ``beta``) and ``IAD(<base>(), beta='tukey',
-    max_iter=15, selection='min_h')`` (IAD's earlier defaults).
+    (the defaults with another ``beta``), ``IAD(<base>(), tau=0.5)`` and
+    ``IAD(<base>(), tau=1.0)`` (the defaults with softer weights) and
+    ``IAD(<base>(), beta='tukey', max_iter=15, selection='min_h')`` (IAD's
+    earlier defaults).
 """
 
 from functools import partial
@@ -176,6 +178,16 @@ for _name, _make in _BASES.items():
         "beta='tukey', max_iter=15, selection='min_h'": (
             dict(beta="tukey", max_iter=15, selection="min_h"),
             "IAD's earlier defaults: Tukey's fence, 15 re-weighted rounds, the min-h round",
+        ),
+        "tau=0.5": (
+            dict(tau=0.5),
+            "softer weights than the paper's 1 / tau = 4 (tau=0.5), one re-weighted "
+            "round averaged with round 0 as at the defaults",
+        ),
+        "tau=1.0": (
+            dict(tau=1.0),
+            "softer weights than the paper's 1 / tau = 4 (tau=1.0), one re-weighted "
+            "round averaged with round 0 as at the defaults",
         ),
     }
     for _args, (_params, _text) in _VARIANTS.items():
