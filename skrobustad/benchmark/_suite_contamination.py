@@ -179,16 +179,14 @@ for _name, _make in _BASES.items():
             dict(beta="tukey", max_iter=15, selection="min_h"),
             "IAD's earlier defaults: Tukey's fence, 15 re-weighted rounds, the min-h round",
         ),
-        "tau=0.5": (
-            dict(tau=0.5),
-            "softer weights than the paper's 1 / tau = 4 (tau=0.5), one re-weighted "
-            "round averaged with round 0 as at the defaults",
-        ),
-        "tau=1.0": (
-            dict(tau=1.0),
-            "softer weights than the paper's 1 / tau = 4 (tau=1.0), one re-weighted "
-            "round averaged with round 0 as at the defaults",
-        ),
+        **{
+            f"tau={_tau}": (
+                dict(tau=_tau),
+                f"softer weights than the paper's 1 / tau = 4 (tau={_tau}), one "
+                "re-weighted round averaged with round 0 as at the defaults",
+            )
+            for _tau in (0.5, 1.0)
+        },
     }
     for _args, (_params, _text) in _VARIANTS.items():
         register_method(

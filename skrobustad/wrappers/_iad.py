@@ -350,15 +350,14 @@ class IAD(OffsetOutlierMixin, MetaEstimatorMixin, BaseEstimator):
         +.007 / +.010 / +.015 / +.012 and -.002 / +.006 / +.007 / +.012 /
         +.010. Averaged over the levels at ``tau`` 0.25 / 0.5 / 1.0, the
         paper's 0.25 gains the most around every deep base (+.0072 / +.0049
-        / +.0022 around the autoencoder, +.0087
-        / +.0079 / +.0064 around Deep SVDD, +.0023 / +.0009 / -.0003 around
-        MAF), and stays the default; softer weights help only
-        IsolationForest (-.0041 / -.0026 / -.0014). Where anomalies are
-        rare a larger ``tau`` costs less: on ``10_cover`` (1% anomalies,
-        paired with round 0 as below) ``IAD(DeepSVDD())`` loses .0139 /
-        .0082 / .0034 at 3,000 rows (seeds 0-9) and .0096 / .0066 / .0045
-        at 30,000 rows (seeds 0-2) at ``tau`` 0.25 / 0.5 / 1.0
-        (``beta="tukey"`` costs less still).
+        / +.0022 around the autoencoder, +.0087 / +.0079 / +.0064 around
+        Deep SVDD, +.0023 / +.0009 / -.0003 around MAF), and stays the
+        default; softer weights help only IsolationForest (-.0041 / -.0026
+        / -.0014). Where anomalies are rare a larger ``tau`` costs less: on
+        ``10_cover`` (1% anomalies, paired with round 0 as below)
+        ``IAD(DeepSVDD())`` loses .0139 / .0082 / .0034 at 3,000 rows (seeds
+        0-9) and .0096 / .0066 / .0045 at 30,000 rows (seeds 0-2) at
+        ``tau`` 0.25 / 0.5 / 1.0 (``beta="tukey"`` costs less still).
     beta : {"median", "tukey", "estimate"} or float in (0, 0.5], default="median"
         Where a sample's weight is 0.5. ``"median"``: the median anomaly
         score (the paper, Eq. 14). It treats half of the data as suspicious
